@@ -1,0 +1,81 @@
+"""Markdown rendering of claims.json: an overview table, then one card per claim."""
+from __future__ import annotations
+
+from claimcheck.stats import _fmt
+
+
+def render_markdown(doc: dict) -> str:
+    run = doc["run"]
+    out = ["# dl-claims report", "",
+           f"Scale **{run['scale']}**, {run['seeds']} seeds per claim, seed base {run['seed_base']}, "
+           f"device {run['device']}, wall time {run['wall_s']} s, commit {run.get('git_commit') or 'unknown'}.",
+           f"torch {run['versions'].get('torch')}, Python {run['versions'].get('python')}. "
+           "p (Holm) is adjusted over every p-value of the claim arms in this run.", "",
+           "| id | claim | verdict | control |", "|---|---|---|---|"]
+    for rec in doc["claims"]:
+        claim = "; ".join(a["verdict"] for a in rec["arms"].get("claim", [])) or "-"
+        control = "; ".join(a["verdict"] for a in rec["arms"].get("control", [])) or "(none)"
+        out.append(f"| [{rec['id']}](#claim-{rec['id'].replace('.', '-')}) | {rec['title']} | {claim} | {control} |")
+    out.append("")
+    for rec in doc["claims"]:
+        out.extend(_card(rec))
+    return "\n".join(out) + "\n"
+
+
+def _card(rec: dict) -> list[str]:
+    out = [f'<a id="claim-{rec["id"].replace(".", "-")}"></a>', f"## {rec['id']} — {rec['title']}", "",
+           f"**Exercise.** {rec['question']}", "", f"**Answer.** {rec['answer']}", "",
+           f"**Method.** {rec['method']}", ""]
+    if rec.get("control"):
+        out += [f"**Negative control.** {rec['control']}", ""]
+    for arm_name in ("claim", "control"):
+        for arm in rec["arms"].get(arm_name, []):
+            out += _arm(arm_name, arm)
+    return out
+
+
+def _arm(arm_name: str, arm: dict) -> list[str]:
+    cache = arm.get("cache") or {}
+    cache_text = (f", cache: {cache.get('loaded', 0)} loaded, {cache.get('built', 0)} built"
+                  if any(cache.values()) else "")
+    out = [f"### {arm_name}: {arm['verdict']}", "",
+           f"`{arm['test']}` — {arm['wall_s']:.1f} s{cache_text}; seeds {arm.get('seeds', [])}", ""]
+    if arm.get("outcome") in ("failed", "xfailed", "skipped") and arm.get("message"):
+        out += ["```", arm["message"][:1500], "```", ""]
+    if arm.get("checks"):
+        out += ["| check | test | effect | p | p (Holm) | CI | n | expected | result |",
+                "|---|---|---|---|---|---|---|---|---|"]
+        for c in arm["checks"]:
+            ci = f"[{_fmt(_num(c['ci'][0]))}, {_fmt(_num(c['ci'][1]))}]" if c.get("ci") else "-"
+            effect = f"{c['effect_name']} = {_fmt(_num(c['effect']))}" if c.get("effect") is not None else c["detail"]
+            if c.get("min_effect") is not None and c.get("effect") is not None:
+                effect += f" (min {_fmt(_num(c['min_effect']))})"
+            p = _fmt(c["p_value"]) + (f" (α={c['alpha']})" if c.get("alpha") is not None else "") \
+                if c.get("p_value") is not None else "-"
+            holm = _fmt(c["p_holm"]) if c.get("p_holm") is not None else "-"
+            out.append(f"| {_cell(c['name'])} | {c['test']} | {_cell(effect)} | {p} | {holm} | {ci} | {c['n']} | "
+                       f"{'supported' if c['expected'] else 'not supported'} | "
+                       f"{'supported' if c['supported'] else 'not supported'} |")
+        out.append("")
+        values = [(c["name"], k, v) for c in arm["checks"] for k, v in c.get("values", {}).items() if len(v) > 1]
+        if values:
+            out += ["<details><summary>per-seed values</summary>", "", "```"]
+            out += [f"{name} / {key}: {', '.join(_fmt(_num(x)) for x in v)}" for name, key, v in values]
+            out += ["```", "</details>", ""]
+    for table in arm.get("tables", []):
+        out += [f"**{table['title']}**", "", "| " + " | ".join(table["header"]) + " |",
+                "|" + "---|" * len(table["header"])]
+        out += ["| " + " | ".join(str(x) for x in row) + " |" for row in table["rows"]]
+        out.append("")
+    out += [f"- {note}" for note in arm.get("notes", [])]
+    out += [f"![{fig}]({fig})" for fig in arm.get("figures", [])]
+    out.append("")
+    return out
+
+
+def _cell(text: str) -> str:
+    return " ".join(str(text).split()).replace("|", "\\|")
+
+
+def _num(x):
+    return float(x) if isinstance(x, str) else x

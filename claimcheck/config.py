@@ -1,0 +1,113 @@
+"""Run configuration: scale profiles and the validated options of one pytest run."""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import math
+from pathlib import Path
+
+DEFAULT_SEED_BASE = 20260527  # fixed so that the same command gives the same numbers
+
+
+@dataclasses.dataclass(frozen=True)
+class ScaleProfile:
+    """Sizes a claim reads instead of writing literal epoch counts or seed counts.
+
+    seeds: paired seeds for claims whose effect is large (training runs per arm).
+    many_seeds: seeds for cheap simulations whose effect is small and noisy (power needs >= 20).
+    epoch_factor: multiplies a claim's base epoch count (rounded up, at least 1).
+    width_factor: multiplies a claim's base width (paper scale grows the models).
+    data_fraction: fraction of a claim's base sample count (smoke runs on less data).
+    examples: hypothesis examples per property test.
+    """
+
+    name: str
+    seeds: int
+    many_seeds: int
+    epoch_factor: float
+    width_factor: float
+    data_fraction: float
+    examples: int
+
+    def epochs(self, base: int) -> int:
+        return max(1, math.ceil(base * self.epoch_factor))
+
+    def width(self, base: int) -> int:
+        return max(1, round(base * self.width_factor))
+
+    def samples(self, base: int) -> int:
+        return max(1, round(base * self.data_fraction))
+
+
+PROFILES: dict[str, ScaleProfile] = {
+    "smoke": ScaleProfile("smoke", seeds=3, many_seeds=8, epoch_factor=0.5, width_factor=1.0,
+                          data_fraction=0.5, examples=15),
+    "standard": ScaleProfile("standard", seeds=5, many_seeds=20, epoch_factor=1.0, width_factor=1.0,
+                             data_fraction=1.0, examples=40),
+    "paper": ScaleProfile("paper", seeds=10, many_seeds=50, epoch_factor=2.0, width_factor=2.0,
+                          data_fraction=1.0, examples=200),
+}
+DEVICES = ("auto", "cpu", "cuda")
+
+
+@dataclasses.dataclass(frozen=True)
+class RunConfig:
+    """Everything a claim may read about the run; built once from the command line."""
+
+    profile: ScaleProfile
+    seeds: int
+    seed_base: int
+    device: str  # resolved: "cpu" or "cuda"
+    report_dir: Path
+    cache_dir: Path
+
+    @property
+    def scale(self) -> str:
+        return self.profile.name
+
+    def describe(self) -> str:
+        return (f"scale={self.scale} seeds={self.seeds} seed-base={self.seed_base} device={self.device} "
+                f"report={self.report_dir} cache={self.cache_dir}")
+
+
+# --- option parsers: each names its flag and the accepted values -------------------------------
+
+def _choice(flag: str, valid: tuple[str, ...]):
+    def parse(value: str) -> str:
+        if value not in valid:
+            raise argparse.ArgumentTypeError(
+                f"{flag}: invalid value {value!r}; valid values are: {', '.join(valid)}")
+        return value
+    parse.__name__ = flag.lstrip("-").replace("-", "_")
+    return parse
+
+
+parse_scale = _choice("--claims-scale", tuple(PROFILES))
+parse_device = _choice("--device", DEVICES)
+
+
+def _int_at_least(flag: str, low: int):
+    def parse(value: str) -> int:
+        try:
+            number = int(value)
+        except ValueError:
+            number = None
+        if number is None or number < low:
+            raise argparse.ArgumentTypeError(
+                f"{flag}: invalid value {value!r}; expected an integer >= {low}")
+        return number
+    parse.__name__ = flag.lstrip("-").replace("-", "_")
+    return parse
+
+
+parse_seed_count = _int_at_least("--claims-seeds", 2)
+parse_seed_base = _int_at_least("--claims-seed", 0)
+
+
+def resolve_device(requested: str, cuda_available: bool) -> str:
+    """Map auto/cpu/cuda to a concrete device; asking for cuda without CUDA is a usage error."""
+    if requested == "cuda" and not cuda_available:
+        raise ValueError("--device cuda: CUDA is not available on this machine; valid values here: auto, cpu")
+    if requested == "auto":
+        return "cuda" if cuda_available else "cpu"
+    return requested

@@ -1,0 +1,176 @@
+"""The pytest plugin: options, the run configuration, per-test seeding and report hooks only.
+
+Run state lives in one `ClaimSession` object stored on the config; claims reach it through fixtures.
+Results travel from xdist workers to the controller inside each test report's user_properties.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+from claimcheck import config as cfg
+from claimcheck.evidence import Card, Evidence
+from claimcheck.report import absorb, write_report
+from claimcheck.seeds import derive, seed_everything
+
+PAYLOAD_KEY = "dl_claims_payload"
+session_key = pytest.StashKey["ClaimSession"]()
+evidence_key = pytest.StashKey[Evidence]()
+_cache_before_key = pytest.StashKey[dict]()
+
+
+class ClaimSession:
+    """Run state and the hooks that need it; registered as a plugin object in pytest_configure.
+
+    On the controller (or in a serial run) it gathers every claim test's payload and outcome and
+    writes the report once; on an xdist worker it only counts cache use per test.
+    """
+
+    def __init__(self, run: cfg.RunConfig, is_worker: bool, rootpath: Path):
+        self.run = run
+        self.is_worker = is_worker
+        self.rootpath = rootpath
+        self.started = time.time()
+        self.entries: dict[str, dict] = {}  # nodeid -> payload + outcome
+        self._cache = None
+
+    @property
+    def cache(self):
+        from fixtures.cache import ModelCache
+
+        if self._cache is None:
+            self._cache = ModelCache(self.run.cache_dir)
+        return self._cache
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_protocol(self, item, nextitem):
+        """Count the cache's loads and builds during one test, for the report."""
+        item.stash[_cache_before_key] = self.cache.counts()
+        yield
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_makereport(self, item, call):
+        outcome = yield
+        report = outcome.get_result()
+        marker = item.get_closest_marker("claim")
+        if marker is None or report.when == "teardown" or (report.when == "setup" and report.passed):
+            return
+        ev = item.stash.get(evidence_key, None)
+        card = marker.kwargs["card"]
+        arm = item.callspec.params.get("arm", "claim") if hasattr(item, "callspec") else "claim"
+        payload = ev.to_json() if ev is not None else {"claim_id": card.id, "arm": arm, "checks": []}
+        payload["card"] = dataclasses.asdict(card)
+        before, now = item.stash.get(_cache_before_key, {}), self.cache.counts()
+        payload["cache"] = {k: now[k] - before.get(k, 0) for k in now}
+        report.user_properties.append((PAYLOAD_KEY, json.dumps(payload)))
+
+    def pytest_runtest_logreport(self, report):
+        if not self.is_worker:
+            absorb(self.entries, report)
+
+    def pytest_terminal_summary(self, terminalreporter):
+        if self.is_worker or not self.entries:
+            return
+        lines, paths = write_report(self.entries, self.run, wall_s=time.time() - self.started,
+                                    root=self.rootpath)
+        terminalreporter.section("dl-claims summary")
+        for line in lines:
+            terminalreporter.write_line(line)
+        for path in paths:
+            terminalreporter.write_line(f"report: {path}")
+
+
+def pytest_addoption(parser):
+    group = parser.getgroup("dl-claims", "dl-claims: executable deep-learning claims")
+    group.addoption("--claims-scale", type=cfg.parse_scale, default="standard",
+                    help="scale profile: smoke | standard | paper (default: standard)")
+    group.addoption("--claims-seeds", type=cfg.parse_seed_count, default=None,
+                    help="paired seeds per claim (default: the scale profile's, 5 at standard)")
+    group.addoption("--claims-seed", type=cfg.parse_seed_base, default=cfg.DEFAULT_SEED_BASE,
+                    help=f"base seed every claim seed derives from (default: {cfg.DEFAULT_SEED_BASE})")
+    group.addoption("--claims-report", default="reports", help="report folder (default: reports/)")
+    group.addoption("--claims-cache", default=".claims-cache",
+                    help="trained-model cache folder (default: .claims-cache/)")
+    group.addoption("--device", type=cfg.parse_device, default="auto", help="auto | cpu | cuda (default: auto)")
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "claim(id, card): the catalogue item a test verifies")
+    import torch
+
+    try:
+        device = cfg.resolve_device(config.getoption("device"), torch.cuda.is_available())
+    except ValueError as error:
+        raise pytest.UsageError(str(error)) from None
+    profile = cfg.PROFILES[config.getoption("claims_scale")]
+    root = Path(config.rootpath)
+    run = cfg.RunConfig(
+        profile=profile,
+        seeds=config.getoption("claims_seeds") or profile.seeds,
+        seed_base=config.getoption("claims_seed"),
+        device=device,
+        report_dir=(root / config.getoption("claims_report")).resolve(),
+        cache_dir=(root / config.getoption("claims_cache")).resolve(),
+    )
+    is_worker = hasattr(config, "workerinput")
+    if is_worker:
+        workers = int(config.workerinput.get("workercount", 1))
+        torch.set_num_threads(max(1, (os.cpu_count() or 1) // workers))
+    if device == "cuda":
+        torch.backends.cudnn.benchmark = False
+        torch.backends.cudnn.deterministic = True
+    session = ClaimSession(run, is_worker, Path(config.rootpath))
+    config.stash[session_key] = session
+    config.pluginmanager.register(session, "dl-claims-session")
+
+
+def pytest_report_header(config):
+    session = config.stash[session_key]
+    import torch
+
+    return [f"dl-claims: {session.run.describe()} torch-threads={torch.get_num_threads()}"]
+
+
+def pytest_collection_modifyitems(config, items):
+    """Let `-k 2.3` and `-k section2` select claims by catalogue id and section."""
+    for item in items:
+        marker = item.get_closest_marker("claim")
+        if marker is None:
+            continue
+        card = marker.kwargs.get("card")
+        if not isinstance(card, Card) or card.id != marker.args[0]:
+            raise pytest.UsageError(f"{item.nodeid}: use claimcheck.evidence.claim(card) to mark claims")
+        item.extra_keyword_matches.update({card.id, f"section{card.section}"})
+
+
+@pytest.fixture
+def run_config(request) -> cfg.RunConfig:
+    """The validated run configuration (scale profile, seeds, device, folders)."""
+    return request.config.stash[session_key].run
+
+
+@pytest.fixture
+def evidence(request) -> Evidence:
+    """The record of this claim test; the test must be marked with claimcheck.evidence.claim."""
+    marker = request.node.get_closest_marker("claim")
+    if marker is None:
+        raise pytest.UsageError(f"{request.node.nodeid} asks for `evidence` but is not marked as a claim")
+    session = request.config.stash[session_key]
+    arm = request.node.callspec.params.get("arm", "claim")
+    ev = Evidence(marker.kwargs["card"], arm, session.run, session.run.report_dir / "figures")
+    request.node.stash[evidence_key] = ev
+    return ev
+
+
+@pytest.fixture(autouse=True)
+def _seeded(request):
+    """Seed torch, numpy and random from the base seed and the test id, for every test."""
+    seed_everything(derive(request.config.stash[session_key].run.seed_base, request.node.nodeid))
+    yield
+
+

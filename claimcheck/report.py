@@ -1,0 +1,144 @@
+"""The report: gathers claim payloads from test reports and renders them; it never recomputes.
+
+Writes reports/claims.json (every per-seed value, test, alpha, effect, CI, versions) and
+reports/claims.md (a card per claim), and returns the terminal summary lines.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import platform
+import subprocess
+from importlib import metadata
+from pathlib import Path
+
+from claimcheck.stats import _fmt, holm
+
+PAYLOAD_KEY = "dl_claims_payload"
+PACKAGES = ("torch", "torchvision", "numpy", "scipy", "scikit-learn", "xgboost", "pytest", "hypothesis",
+            "mnist1d", "matplotlib")
+VERDICTS = {  # (arm, outcome) -> verdict shown to the reader
+    ("claim", "passed"): "SUPPORTED",
+    ("claim", "xfailed"): "NOT REPRODUCED (strict xfail)",
+    ("claim", "failed"): "FAILED",
+    ("control", "passed"): "not supported (as expected)",
+    ("control", "failed"): "FAILED (control)",
+}
+
+
+def absorb(entries: dict[str, dict], report) -> None:
+    """Fold one phase report of a claim test into `entries` (keyed by test node id)."""
+    payload = next((json.loads(v) for k, v in report.user_properties if k == PAYLOAD_KEY), None)
+    entry = entries.get(report.nodeid)
+    if payload is None and entry is None:
+        return
+    if entry is None:
+        entry = entries[report.nodeid] = {"test": report.nodeid, "wall_s": 0.0}
+    entry["wall_s"] += report.duration
+    if payload is not None:
+        entry.update(payload)
+        entry["outcome"], entry["message"] = _outcome(report)
+    elif report.failed:
+        entry["outcome"], entry["message"] = "failed", _message(report)
+
+
+def _outcome(report) -> tuple[str, str]:
+    if hasattr(report, "wasxfail"):
+        return ("xfailed" if report.skipped else "xpassed"), report.wasxfail
+    if report.skipped:
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        return "skipped", reason.removeprefix("Skipped: ")
+    return ("passed" if report.passed else "failed"), ("" if report.passed else _message(report))
+
+
+def _message(report) -> str:
+    crash = getattr(report.longrepr, "reprcrash", None)
+    return (crash.message if crash is not None else str(report.longrepr))[:2000]
+
+
+def verdict(arm: str, outcome: str, message: str = "") -> str:
+    if outcome == "skipped":
+        return f"SKIPPED ({message})"
+    return VERDICTS.get((arm, outcome), outcome.upper())
+
+
+def _versions() -> dict[str, str]:
+    found = {"python": platform.python_version(), "platform": platform.platform()}
+    for name in PACKAGES:
+        try:
+            found[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            found[name] = "not installed"
+    return found
+
+
+def _git_commit(root: Path) -> str | None:
+    try:
+        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True,
+                             timeout=10, check=True)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip() or None
+
+
+def _claim_key(claim_id: str) -> tuple[int, ...]:
+    return tuple(int(x) for x in claim_id.split("."))
+
+
+def build(entries: dict[str, dict], run, wall_s: float, root: Path) -> dict:
+    """The claims.json document: run metadata, then one record per claim with its arms."""
+    claims: dict[str, dict] = {}
+    for entry in sorted(entries.values(), key=lambda e: e["test"]):
+        if "card" not in entry:
+            continue
+        record = claims.setdefault(entry["claim_id"], {**entry["card"], "arms": {}})
+        arm = {k: v for k, v in entry.items() if k not in ("card", "claim_id")}
+        arm["verdict"] = verdict(entry["arm"], entry.get("outcome", "failed"), entry.get("message", ""))
+        record["arms"].setdefault(entry["arm"], []).append(arm)
+    _add_holm(claims)
+    return {
+        "run": {"scale": run.scale, "profile": run.profile.__dict__, "seeds": run.seeds,
+                "seed_base": run.seed_base, "device": run.device,
+                "finished": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+                "wall_s": round(wall_s, 2), "versions": _versions(), "git_commit": _git_commit(root),
+                "holm": "p_holm: Holm-Bonferroni adjustment over every p-value of the claim arms in this run"},
+        "claims": [claims[k] for k in sorted(claims, key=_claim_key)],
+    }
+
+
+def _add_holm(claims: dict[str, dict]) -> None:
+    checks = [c for rec in claims.values() for arm in rec["arms"].get("claim", [])
+              for c in arm["checks"] if isinstance(c.get("p_value"), (int, float))]
+    for check, adjusted in zip(checks, holm([c["p_value"] for c in checks]) if checks else []):
+        check["p_holm"] = adjusted
+
+
+def _primary(arm: dict) -> dict | None:
+    checks = arm.get("checks", [])
+    return next((c for c in checks if c.get("p_value") is not None), checks[0] if checks else None)
+
+
+def summary_lines(doc: dict) -> list[str]:
+    lines = []
+    for rec in doc["claims"]:
+        for arm_name, arms in rec["arms"].items():
+            for arm in arms:
+                check = _primary(arm)
+                key = check["key"] if check else "-"
+                p = f"p={_fmt(check['p_value'])}" if check and check.get("p_value") is not None else "p=-"
+                key = " ".join(key.split())
+                lines.append(f"{rec['id']:>4} {arm_name:<7} {rec['title'][:52]:<52} {key[:30]:<30} {p:<10} "
+                             f"{arm['wall_s']:6.1f}s  {arm['verdict']}")
+    return lines
+
+
+def write_report(entries: dict[str, dict], run, wall_s: float, root: Path) -> tuple[list[str], list[Path]]:
+    doc = build(entries, run, wall_s, root)
+    run.report_dir.mkdir(parents=True, exist_ok=True)
+    json_path = run.report_dir / "claims.json"
+    md_path = run.report_dir / "claims.md"
+    json_path.write_text(json.dumps(doc, indent=1))
+    from claimcheck.cards import render_markdown
+
+    md_path.write_text(render_markdown(doc))
+    return summary_lines(doc), [json_path, md_path]

@@ -1,0 +1,1 @@
+"""Claims of course section 1."""

@@ -1,0 +1,6 @@
+"""Loads the dl-claims engine (options, seeds, report) and the model fixtures."""
+import matplotlib
+
+matplotlib.use("Agg")  # figures are written to files; no display is needed or assumed
+
+pytest_plugins = ["claimcheck.plugin", "fixtures.plugin"]
