@@ -66,6 +66,7 @@ class Evidence:
         self.run = run
         self.profile = run.profile
         self.seeds = claim_seeds(run.seed_base, card.id, run.seeds)
+        self.many_seeds = claim_seeds(run.seed_base, card.id, max(run.seeds, run.profile.many_seeds))
         self.checks: list[dict] = []
         self.figures: list[str] = []
         self.tables: list[dict] = []

@@ -127,7 +127,8 @@ def summary_lines(doc: dict) -> list[str]:
                 key = check["key"] if check else "-"
                 p = f"p={_fmt(check['p_value'])}" if check and check.get("p_value") is not None else "p=-"
                 key = " ".join(key.split())
-                lines.append(f"{rec['id']:>4} {arm_name:<7} {rec['title'][:52]:<52} {key[:30]:<30} {p:<10} "
+                sentence = arm["test"].split("::")[-1].split("[")[0].removeprefix("test_").replace("_", " ")
+                lines.append(f"{rec['id']:>4} {arm_name:<7} {sentence[:56]:<56} {key[:30]:<30} {p:<10} "
                              f"{arm['wall_s']:6.1f}s  {arm['verdict']}")
     return lines
 

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import torch
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, strategies as st
 
 from claimcheck import stats
 from claimcheck.evidence import Card, claim
@@ -46,7 +46,7 @@ def derivative_without_square_path(b: float) -> float:
 def test_autograd_gives_dg_db_equal_to_444_plus_300b(arm, evidence):
     formula = hand_derivative if arm == "claim" else derivative_without_square_path
 
-    @settings(max_examples=evidence.profile.examples, derandomize=True, database=None, deadline=None)
+    @stats.property_settings(evidence.profile.examples)
     @given(a=st.floats(-1e3, 1e3), o=st.floats(-1e3, 1e3))
     def check(a, o):
         a_t = torch.tensor(a, dtype=torch.float64, requires_grad=True)
