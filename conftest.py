@@ -4,3 +4,4 @@ import matplotlib
 matplotlib.use("Agg")  # figures are written to files; no display is needed or assumed
 
 pytest_plugins = ["claimcheck.plugin", "fixtures.plugin"]
+pytest_plugins += ["pytester"]

@@ -1,0 +1,106 @@
+"""The pytest plugin end to end in a scratch project: options, verdicts, report, xdist."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+CLAIMS = '''
+from claimcheck import stats
+from claimcheck.evidence import Card, claim
+
+CARD = Card(id="9.1", title="A toy effect is detected", question="q?", answer="a.", method="m.",
+            control="no effect")
+XCARD = Card(id="9.2", title="A toy claim that does not reproduce", question="q?", answer="a.", method="m.")
+
+@claim(CARD)
+def test_toy_effect_is_detected(arm, evidence):
+    shift = 1.0 if arm == "claim" else 0.0
+    a = [s % 7 / 100 + shift for s in evidence.seeds]
+    evidence.check(stats.paired_greater(a, [0.0] * len(a), min_effect=0.5, alpha=0.01, seeds=evidence.seeds))
+
+@claim(XCARD, control=False, xfail_claim="measured: effect 0.0 at this scale")
+def test_toy_claim_that_does_not_reproduce(arm, evidence):
+    evidence.check(stats.exact(False, name="never", detail="measured 0.0"))
+'''
+
+
+@pytest.fixture
+def project(pytester, monkeypatch):
+    monkeypatch.setenv("PYTHONPATH", str(ROOT))
+    pytester.makeini("[pytest]\naddopts = --strict-markers -p claimcheck.plugin -p fixtures.plugin\n"
+                     "xfail_strict = true\n")
+    pytester.makepyfile(test_toy=CLAIMS)
+    return pytester
+
+
+def run(project, *args, subprocess: bool = False):
+    """In-process by default (fast); xdist needs a subprocess."""
+    runner = project.runpytest_subprocess if subprocess else project.runpytest_inprocess
+    return runner("--claims-cache", str(project.path / "cache"), *args)
+
+
+@pytest.mark.parametrize("flag, value, valid", [
+    ("--claims-scale", "nonsense", "smoke, standard, paper"),
+    ("--device", "tpu", "auto, cpu, cuda"),
+    ("--claims-seeds", "1", "integer >= 2"),
+    ("--claims-seed", "abc", "integer >= 0"),
+])
+def test_a_bad_option_is_a_usage_error_naming_the_flag_and_valid_values(project, flag, value, valid):
+    result = run(project, flag, value)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines([f"*{flag}*{value}*{valid}*"])
+    assert "Traceback" not in result.stderr.str()
+
+
+def test_asking_for_cuda_without_cuda_is_a_usage_error(project):
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("this machine has CUDA, so --device cuda is valid here")
+    result = run(project, "--device", "cuda")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*--device cuda*CUDA is not available*"])
+
+
+def test_header_report_and_verdicts(project):
+    result = run(project, "--claims-scale", "smoke", "--claims-seed", "7")
+    result.assert_outcomes(passed=2, xfailed=1)
+    result.stdout.fnmatch_lines(["dl-claims: scale=smoke seeds=3 seed-base=7 device=cpu*",
+                                 "*dl-claims summary*", "*9.1 claim*SUPPORTED*",
+                                 "*9.1 control*not supported (as expected)*", "*9.2 claim*NOT REPRODUCED*"])
+    doc = json.loads((project.path / "reports" / "claims.json").read_text())
+    assert doc["run"]["seed_base"] == 7 and doc["run"]["scale"] == "smoke"
+    claim = doc["claims"][0]["arms"]["claim"][0]
+    assert claim["checks"][0]["p_holm"] >= claim["checks"][0]["p_value"]
+    assert len(claim["checks"][0]["values"]["a"]) == 3
+    md = (project.path / "reports" / "claims.md").read_text()
+    assert "## 9.1 — A toy effect is detected" in md and "NOT REPRODUCED" in md
+
+
+def test_a_control_that_passes_fails_the_test(project):
+    project.makepyfile(test_toy=CLAIMS.replace('shift = 1.0 if arm == "claim" else 0.0', "shift = 1.0"))
+    result = run(project, "--claims-scale", "smoke")
+    result.assert_outcomes(passed=1, failed=1, xfailed=1)
+    result.stdout.fnmatch_lines(["*[[]9.1 control[]] expected NOT supported*", "*9.1 control*FAILED*"])
+
+
+def test_k_selects_claims_by_id_and_section(project):
+    run(project, "-k", "9.2").assert_outcomes(xfailed=1)
+    run(project, "-k", "section9", "--claims-scale", "smoke").assert_outcomes(passed=2, xfailed=1)
+
+
+def test_no_tests_is_exit_code_5(project):
+    assert run(project, "-k", "nothing_matches").ret == pytest.ExitCode.NO_TESTS_COLLECTED
+
+
+def test_xdist_gives_the_same_report_as_a_serial_run(project):
+    def verdicts(*args, subprocess=False):
+        run(project, "--claims-scale", "smoke", *args, subprocess=subprocess)
+        doc = json.loads((project.path / "reports" / "claims.json").read_text())
+        return [(c["id"], arm, a["verdict"], a["checks"][0]["p_value"])
+                for c in doc["claims"] for arm, arms in c["arms"].items() for a in arms]
+    assert verdicts() == verdicts("-n", "2", subprocess=True)

@@ -1,0 +1,128 @@
+"""The statistics vocabulary on simulated data with known truth.
+
+Each helper must detect a real effect (power) and must not detect a null one more often than its
+alpha allows, over many draws. Draws come from a fixed numpy generator, so these tests are
+deterministic.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, strategies as st
+
+from claimcheck import stats
+
+ALPHA = 0.05
+DRAWS = 400
+# Upper bound on an observed false-positive rate whose true value is <= ALPHA: 3 binomial SEs above.
+FP_BOUND = ALPHA + 3 * math.sqrt(ALPHA * (1 - ALPHA) / DRAWS)
+MIN_POWER = 0.9  # each "real effect" below is sized so that the test's power is > 0.95
+
+
+def rejection_rate(make_result) -> float:
+    rng = np.random.default_rng(12345)
+    return float(np.mean([make_result(rng).supported for _ in range(DRAWS)]))
+
+
+def test_paired_greater_detects_a_real_effect():
+    rate = rejection_rate(lambda rng: stats.paired_greater(
+        rng.normal(1.5, 1, 10), np.zeros(10), min_effect=0.0, alpha=ALPHA))
+    assert rate >= MIN_POWER, rate
+
+
+@pytest.mark.parametrize("true_mean, min_effect", [(0.0, 0.0), (0.3, 0.3), (-0.5, 0.0)])
+def test_paired_greater_rejects_a_null_effect_at_most_alpha_of_the_time(true_mean, min_effect):
+    rate = rejection_rate(lambda rng: stats.paired_greater(
+        rng.normal(true_mean, 1, 10), np.zeros(10), min_effect=min_effect, alpha=ALPHA))
+    assert rate <= FP_BOUND, rate
+
+
+def test_non_inferiority_accepts_equal_and_rejects_clearly_worse():
+    assert rejection_rate(lambda rng: stats.non_inferior(
+        rng.normal(0, 0.2, 10), np.zeros(10), margin=0.5, alpha=ALPHA)) >= MIN_POWER
+    assert rejection_rate(lambda rng: stats.non_inferior(
+        rng.normal(-0.5, 0.2, 10), np.zeros(10), margin=0.5, alpha=ALPHA)) <= FP_BOUND
+
+
+def test_equivalence_tost_power_and_size():
+    assert rejection_rate(lambda rng: stats.equivalent(
+        rng.normal(0, 1, 30), reference=0.0, margin=1.0, alpha=ALPHA)) >= MIN_POWER
+    for boundary in (-1.0, 1.0):
+        assert rejection_rate(lambda rng: stats.equivalent(
+            rng.normal(boundary, 1, 30), reference=0.0, margin=1.0, alpha=ALPHA)) <= FP_BOUND
+
+
+def test_above_chance_binomial_power_and_size():
+    assert rejection_rate(lambda rng: stats.above_chance(
+        int(rng.binomial(100, 0.7)), 100, chance=0.5, min_effect=0.0, alpha=ALPHA)) >= MIN_POWER
+    assert rejection_rate(lambda rng: stats.above_chance(
+        int(rng.binomial(100, 0.5)), 100, chance=0.5, min_effect=0.0, alpha=ALPHA)) <= FP_BOUND
+    assert rejection_rate(lambda rng: stats.above_chance(
+        int(rng.binomial(100, 0.6)), 100, chance=0.5, min_effect=0.1, alpha=ALPHA)) <= FP_BOUND
+
+
+def test_proportion_equivalence_power_and_size():
+    assert rejection_rate(lambda rng: stats.proportion_equivalent(
+        int(rng.binomial(2000, 0.2)), 2000, reference=0.2, margin=0.05, alpha=ALPHA)) >= MIN_POWER
+    assert rejection_rate(lambda rng: stats.proportion_equivalent(
+        int(rng.binomial(2000, 0.25)), 2000, reference=0.2, margin=0.05, alpha=ALPHA)) <= FP_BOUND
+
+
+def test_rank_correlation_power_and_size():
+    def draw(rho):
+        def make(rng):
+            x = rng.normal(size=30)
+            return stats.rank_correlated(x, rho * x + math.sqrt(1 - rho**2) * rng.normal(size=30), alpha=ALPHA)
+        return make
+    assert rejection_rate(draw(0.8)) >= MIN_POWER
+    assert rejection_rate(draw(0.0)) <= FP_BOUND
+
+
+def test_zero_spread_differences_give_an_exact_verdict():
+    assert stats.paired_greater([1, 1, 1], [0, 0, 0], min_effect=0.5, alpha=ALPHA).supported
+    assert not stats.paired_greater([1, 1, 1], [1, 1, 1], min_effect=0.0, alpha=ALPHA).supported
+    assert stats.equivalent([0.0, 0.0, 0.0], reference=0.0, margin=0.01, alpha=ALPHA).supported
+    assert not stats.equivalent([0.5, 0.5], reference=0.0, margin=0.01, alpha=ALPHA).supported
+
+
+def test_holds_in_every_seed_needs_all_seeds():
+    assert stats.holds_in_every_seed([True] * 5).supported
+    result = stats.holds_in_every_seed([True, True, False, True, True])
+    assert not result.supported and "4/5" in result.detail
+
+
+def test_failure_description_names_test_p_alpha_ci_n_and_seeds():
+    result = stats.paired_greater([0.1, 0.2, 0.0], [0, 0, 0], min_effect=0.5, alpha=0.01, seeds=[7, 8, 9])
+    text = result.describe()
+    for piece in ("NOT SUPPORTED", "ttest_1samp", "p = ", "alpha = 0.01", "CI", "n = 3", "[7, 8, 9]"):
+        assert piece in text, (piece, text)
+
+
+def test_holm_matches_a_worked_example():
+    # p sorted 0.01, 0.02, 0.03, 0.04 with m = 4: 0.04, 0.06, 0.06 (monotone), 0.06
+    assert np.allclose(stats.holm([0.03, 0.01, 0.04, 0.02]), [0.06, 0.04, 0.06, 0.06])
+    assert stats.holm([0.9, 0.8]) == [1.0, 1.0]  # 2 x 0.8 capped at 1, then monotone
+
+
+def test_property_holds_reports_a_counterexample():
+    @stats.property_settings(30)
+    @given(st.integers(0, 100))
+    def true_property(n):
+        assert n * 2 >= n
+
+    @stats.property_settings(30)
+    @given(st.integers(0, 100))
+    def false_property(n):
+        assert n < 50, n
+
+    assert stats.property_holds(true_property, name="doubling", examples=30).supported
+    falsified = stats.property_holds(false_property, name="small", examples=30)
+    assert not falsified.supported and "falsified" in falsified.detail
+
+
+@pytest.mark.parametrize("bad", [[1.0], []])
+def test_paired_helpers_refuse_fewer_than_two_values(bad):
+    with pytest.raises(ValueError, match="at least 2"):
+        stats.paired_greater(bad, bad, min_effect=0.0, alpha=ALPHA)
