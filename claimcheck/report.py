@@ -88,22 +88,36 @@ def _claim_key(claim_id: str) -> tuple[int, ...]:
 def build(entries: dict[str, dict], run, wall_s: float, root: Path) -> dict:
     """The claims.json document: run metadata, then one record per claim with its arms."""
     claims: dict[str, dict] = {}
-    for entry in sorted(entries.values(), key=lambda e: e["test"]):
+    for entry in entries.values():
         if "card" not in entry:
             continue
         record = claims.setdefault(entry["claim_id"], {**entry["card"], "arms": {}})
         arm = {k: v for k, v in entry.items() if k not in ("card", "claim_id")}
         arm["verdict"] = verdict(entry["arm"], entry.get("outcome", "failed"), entry.get("message", ""))
         record["arms"].setdefault(entry["arm"], []).append(arm)
-    _add_holm(claims)
-    return {
-        "run": {"scale": run.scale, "profile": run.profile.__dict__, "seeds": run.seeds,
-                "seed_base": run.seed_base, "device": run.device,
-                "finished": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-                "wall_s": round(wall_s, 2), "versions": _versions(), "git_commit": _git_commit(root),
-                "holm": "p_holm: Holm-Bonferroni adjustment over every p-value of the claim arms in this run"},
-        "claims": [claims[k] for k in sorted(claims, key=_claim_key)],
-    }
+    meta = {"scale": run.scale, "profile": run.profile.__dict__, "seeds": run.seeds,
+            "seed_base": run.seed_base, "device": run.device,
+            "finished": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+            "wall_s": round(wall_s, 2), "versions": _versions(), "git_commit": _git_commit(root)}
+    return finalize(list(claims.values()), meta)
+
+
+def finalize(claims: list[dict], meta: dict) -> dict:
+    """Order claims and arms canonically and add the run-wide Holm adjustment.
+
+    Used for a single run and for merging shard reports, so both give the same document.
+    """
+    for rec in claims:
+        for arms in rec["arms"].values():
+            arms.sort(key=lambda a: a["test"])
+            for arm in arms:
+                for check in arm["checks"]:
+                    check.pop("p_holm", None)
+        rec["arms"] = {name: rec["arms"][name] for name in sorted(rec["arms"])}
+    ordered = sorted(claims, key=lambda r: _claim_key(r["id"]))
+    _add_holm({r["id"]: r for r in ordered})
+    meta = {**meta, "holm": "p_holm: Holm-Bonferroni adjustment over every p-value of the claim arms in this run"}
+    return {"run": meta, "claims": ordered}
 
 
 def _add_holm(claims: dict[str, dict]) -> None:
@@ -135,11 +149,14 @@ def summary_lines(doc: dict) -> list[str]:
 
 def write_report(entries: dict[str, dict], run, wall_s: float, root: Path) -> tuple[list[str], list[Path]]:
     doc = build(entries, run, wall_s, root)
-    run.report_dir.mkdir(parents=True, exist_ok=True)
-    json_path = run.report_dir / "claims.json"
-    md_path = run.report_dir / "claims.md"
-    json_path.write_text(json.dumps(doc, indent=1))
+    return summary_lines(doc), write_documents(doc, run.report_dir)
+
+
+def write_documents(doc: dict, report_dir: Path) -> list[Path]:
     from claimcheck.cards import render_markdown
 
+    report_dir.mkdir(parents=True, exist_ok=True)
+    json_path, md_path = report_dir / "claims.json", report_dir / "claims.md"
+    json_path.write_text(json.dumps(doc, indent=1))
     md_path.write_text(render_markdown(doc))
-    return summary_lines(doc), [json_path, md_path]
+    return [json_path, md_path]

@@ -104,3 +104,34 @@ def test_xdist_gives_the_same_report_as_a_serial_run(project):
         return [(c["id"], arm, a["verdict"], a["checks"][0]["p_value"])
                 for c in doc["claims"] for arm, arms in c["arms"].items() for a in arms]
     assert verdicts() == verdicts("-n", "2", subprocess=True)
+
+
+def _stable(doc: dict) -> list:
+    """A report's content without timings (which differ between any two runs)."""
+    return [{**rec, "arms": {name: [{k: v for k, v in arm.items() if k != "wall_s"} for arm in arms]
+                             for name, arms in rec["arms"].items()}} for rec in doc["claims"]]
+
+
+def test_two_shards_merged_equal_a_single_run(project):
+    from claimcheck.merge import merge
+
+    run(project, "--claims-scale", "smoke")
+    single = json.loads((project.path / "reports" / "claims.json").read_text())
+    shards = []
+    for group in ("1", "2"):
+        out = project.path / f"shard{group}"
+        result = run(project, "--claims-scale", "smoke", "--splits", "2", "--group", group, "--claims-report", str(out))
+        assert result.ret == 0
+        shards.append(json.loads((out / "claims.json").read_text()))
+    assert all(doc["claims"] for doc in shards), "each shard must hold some claims"
+    merged = merge(shards)
+    assert _stable(merged) == _stable(single)
+    assert merged["run"]["shards"] == 2
+
+
+def test_merge_refuses_shards_of_different_runs(project):
+    from claimcheck.merge import merge
+
+    doc = {"run": {"scale": "smoke", "seeds": 3, "seed_base": 1, "device": "cpu", "wall_s": 1.0}, "claims": []}
+    with pytest.raises(ValueError, match="seed_base"):
+        merge([doc, {**doc, "run": {**doc["run"], "seed_base": 2}}])

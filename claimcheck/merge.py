@@ -1,0 +1,62 @@
+"""Merge the claims.json of several shards (pytest-split groups) into one report.
+
+    python -m claimcheck.merge reports-1/claims.json reports-2/claims.json --out reports
+
+The merged document has the same claims, arms, checks and Holm adjustment as a single run of the
+whole suite; figures are copied next to it. Shards must share the scale, seeds and seed base.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+from pathlib import Path
+
+from claimcheck.report import finalize, summary_lines, write_documents
+
+SAME_ACROSS_SHARDS = ("scale", "seeds", "seed_base", "device")
+
+
+def merge(documents: list[dict]) -> dict:
+    if not documents:
+        raise ValueError("nothing to merge")
+    first = documents[0]["run"]
+    for doc in documents[1:]:
+        for key in SAME_ACROSS_SHARDS:
+            if doc["run"][key] != first[key]:
+                raise ValueError(f"shards differ in {key}: {first[key]!r} vs {doc['run'][key]!r}")
+    claims: dict[str, dict] = {}
+    for doc in documents:
+        for rec in doc["claims"]:
+            target = claims.setdefault(rec["id"], {**rec, "arms": {}})
+            for arm_name, arms in rec["arms"].items():
+                target["arms"].setdefault(arm_name, []).extend(arms)
+    meta = {**first, "wall_s": round(sum(d["run"]["wall_s"] for d in documents), 2),
+            "shards": len(documents)}
+    return finalize(list(claims.values()), meta)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m claimcheck.merge", description=__doc__.split("\n")[0])
+    parser.add_argument("reports", nargs="+", type=Path, help="claims.json of each shard")
+    parser.add_argument("--out", type=Path, default=Path("reports"), help="output folder (default: reports)")
+    args = parser.parse_args(argv)
+    missing = [str(p) for p in args.reports if not p.is_file()]
+    if missing:
+        parser.error(f"reports: no such file: {', '.join(missing)}")
+    documents = [json.loads(p.read_text()) for p in args.reports]
+    doc = merge(documents)
+    for path in args.reports:
+        figures = path.parent / "figures"
+        if figures.is_dir() and path.parent.resolve() != args.out.resolve():
+            shutil.copytree(figures, args.out / "figures", dirs_exist_ok=True)
+    for line in summary_lines(doc):
+        print(line)
+    for path in write_documents(doc, args.out):
+        print(f"report: {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
