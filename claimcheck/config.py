@@ -60,6 +60,7 @@ class RunConfig:
     device: str  # resolved: "cpu" or "cuda"
     report_dir: Path
     cache_dir: Path
+    resnet50_weights: Path | None = None  # local ImageNet weights for 6.2's accuracy part
 
     @property
     def scale(self) -> str:
@@ -98,6 +99,14 @@ def _int_at_least(flag: str, low: int):
         return number
     parse.__name__ = flag.lstrip("-").replace("-", "_")
     return parse
+
+
+def parse_weights_file(value: str) -> Path:
+    path = Path(value).expanduser()
+    if not path.is_file():
+        raise argparse.ArgumentTypeError(
+            f"--resnet50-weights: no such file {value!r}; expected a local ResNet-50 state dict (.pth)")
+    return path
 
 
 parse_seed_count = _int_at_least("--claims-seeds", 2)

@@ -97,6 +97,9 @@ def pytest_addoption(parser):
     group.addoption("--claims-cache", default=".claims-cache",
                     help="trained-model cache folder (default: .claims-cache/)")
     group.addoption("--device", type=cfg.parse_device, default="auto", help="auto | cpu | cuda (default: auto)")
+    group.addoption("--resnet50-weights", type=cfg.parse_weights_file, default=None, metavar="PATH",
+                    help="local torchvision ResNet-50 ImageNet state dict for claim 6.2's accuracy part "
+                         "(never downloaded; without it that part is skipped)")
 
 
 def pytest_configure(config):
@@ -116,6 +119,7 @@ def pytest_configure(config):
         device=device,
         report_dir=(root / config.getoption("claims_report")).resolve(),
         cache_dir=(root / config.getoption("claims_cache")).resolve(),
+        resnet50_weights=config.getoption("resnet50_weights"),
     )
     is_worker = hasattr(config, "workerinput")
     if is_worker:
