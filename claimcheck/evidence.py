@@ -74,6 +74,11 @@ class Evidence:
         self.measurements: dict[str, object] = {}
         self._figures_dir = figures_dir
 
+    def seeds_at_least(self, minimum: int) -> list[int]:
+        """The claim's seeds, extended from the same derived sequence to `minimum` when the scale gives
+        fewer: for claims whose power needs a floor of seeds at every scale (seed i is always the same)."""
+        return claim_seeds(self.run.seed_base, self.card.id, max(self.run.seeds, minimum))
+
     @property
     def is_control(self) -> bool:
         return self.arm == "control"

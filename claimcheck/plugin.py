@@ -122,9 +122,13 @@ def pytest_configure(config):
         resnet50_weights=config.getoption("resnet50_weights"),
     )
     is_worker = hasattr(config, "workerinput")
-    if is_worker:
+    if is_worker:  # every xdist worker would start full thread pools: share the cores instead
         workers = int(config.workerinput.get("workercount", 1))
-        torch.set_num_threads(max(1, (os.cpu_count() or 1) // workers))
+        threads = max(1, (os.cpu_count() or 1) // workers)
+        torch.set_num_threads(threads)
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(limits=threads)  # numpy/scipy BLAS and OpenMP pools, for the whole worker
     if device == "cuda":
         torch.backends.cudnn.benchmark = False
         torch.backends.cudnn.deterministic = True

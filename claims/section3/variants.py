@@ -17,9 +17,7 @@ from fixtures.zoo import ModelZoo, Recipe, Trained
 def at_least(evidence, minimum: int) -> list[int]:
     """The claim's paired seeds, extended to `minimum` from its own seed sequence when the scale gives fewer
     (seed i is the same in both lists, so the first seeds are the profile's)."""
-    if len(evidence.many_seeds) < minimum:
-        raise ValueError(f"claim {evidence.card.id} has only {len(evidence.many_seeds)} seeds; {minimum} requested")
-    return evidence.many_seeds[:max(len(evidence.seeds), minimum)]
+    return evidence.seeds_at_least(minimum)
 
 
 def _describe(obj) -> dict | None:
