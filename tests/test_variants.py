@@ -1,24 +1,33 @@
-"""Unit tests of claims/section3/variants.py (seed floor and cache-key description of a variant)."""
+"""Seed floors and trained variants (a schedule or a loss as part of the cache key)."""
 from __future__ import annotations
 
 from types import SimpleNamespace
 
 import pytest
 
-from claims.section3.variants import _describe, at_least
+from claimcheck.config import PROFILES
+from claimcheck.evidence import Card, Evidence
+from claimcheck.seeds import claim_seeds
+from claims.section3.variants import trained_variant
+from fixtures.training import TrainSpec
+from fixtures.zoo import DataSpec, Recipe
+from models.mlp import MLPConfig
 from models.proposals import ConfidencePenalizedCE
 
+CARD = Card(id="3.4", title="t", question="q", answer="a", method="m")
 
-def test_at_least_extends_the_claim_seeds_from_its_own_sequence():
-    ev = SimpleNamespace(seeds=[1, 2, 3], many_seeds=[1, 2, 3, 4, 5, 6, 7, 8], card=SimpleNamespace(id="3.4"))
-    assert at_least(ev, 5) == [1, 2, 3, 4, 5]
-    assert at_least(ev, 2) == [1, 2, 3]
-    with pytest.raises(ValueError, match="only 8 seeds"):
-        at_least(ev, 9)
+
+def test_seeds_at_least_extends_the_claim_seeds_from_its_own_sequence(tmp_path):
+    run = SimpleNamespace(profile=PROFILES["smoke"], seeds=3, seed_base=11)
+    ev = Evidence(CARD, "claim", run, tmp_path)
+    assert ev.seeds_at_least(5)[:3] == ev.seeds == claim_seeds(11, "3.4", 3)
+    assert ev.seeds_at_least(5) == claim_seeds(11, "3.4", 5)
+    assert ev.seeds_at_least(2) == ev.seeds
 
 
 def test_a_variant_must_be_a_dataclass_to_key_the_cache():
-    assert _describe(ConfidencePenalizedCE(0.3)) == {"type": "ConfidencePenalizedCE", "beta": 0.3}
-    assert _describe(None) is None
+    recipe = Recipe(MLPConfig(64, (8,), 10), DataSpec("digits"), TrainSpec(epochs=1, lr=1e-3, batch_size=64))
     with pytest.raises(TypeError, match="dataclass"):
-        _describe(lambda step: 0.1)
+        trained_variant(None, recipe, 0, schedule=lambda step: 0.1)
+    keyed = Recipe(recipe.arch, recipe.data, recipe.train, loss=ConfidencePenalizedCE(0.3)).spec()
+    assert keyed["loss"] == {"beta": 0.3} and keyed["loss_type"] == "ConfidencePenalizedCE"

@@ -8,7 +8,6 @@ from scipy.special import expit, lambertw
 
 from claimcheck import stats
 from claimcheck.evidence import Card, claim
-from claims.section3.variants import at_least
 from fixtures.training import TrainSpec, evaluate
 from fixtures.zoo import DataSpec, Recipe
 from models.proposals import ActivationMLPConfig, Swish
@@ -86,7 +85,7 @@ def test_swish_has_its_closed_form_minimum_and_tends_to_relu_and_to_x_over_2(arm
 @claim(CARD)
 def test_swish_mlp_is_not_worse_than_relu_on_mnist1d(arm, evidence, zoo):
     epochs = max(evidence.profile.epochs(BASE_EPOCHS), MIN_EPOCHS)
-    seeds = at_least(evidence, MIN_SEEDS)
+    seeds = evidence.seeds_at_least(MIN_SEEDS)
     name, param = ("swish", 1.0) if arm == "claim" else BAD
     acc = {}
     for label, act in ((name, (name, param)), ("relu", ("relu", 1.0))):

@@ -9,7 +9,7 @@ from torch.nn import functional as F
 from claimcheck import stats
 from claimcheck.evidence import Card, claim
 from claims.section3.calibration import ECE_BINS, expected_calibration_error, mean_confidence
-from claims.section3.variants import at_least, trained_variant
+from claims.section3.variants import trained_variant
 from fixtures.training import TrainSpec, predict_logits
 from fixtures.zoo import DataSpec, Recipe
 from models.mlp import MLPConfig
@@ -91,7 +91,7 @@ def calibration(trained) -> dict[str, float]:
 @claim(CARD)
 def test_confidence_penalty_lowers_confidence_and_calibration_error_of_an_mnist1d_mlp(arm, evidence, zoo):
     beta = BETA if arm == "claim" else 0.0
-    seeds = at_least(evidence, MIN_SEEDS)
+    seeds = evidence.seeds_at_least(MIN_SEEDS)
     base = recipe(max(evidence.profile.epochs(BASE_EPOCHS), MIN_EPOCHS))
     plain = [calibration(t) for t in zoo.trained_many(base, seeds)]   # seeds stacked (vmap)
     penalized = ([calibration(trained_variant(zoo, base, s, loss=ConfidencePenalizedCE(beta))) for s in seeds]
