@@ -1,0 +1,39 @@
+"""Training a chosen subset of a network's parameters (claim 5.3): BatchNorm only, or random weights."""
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+
+def bn_parameters(model: nn.Module) -> list[nn.Parameter]:
+    """BatchNorm scale (gamma) and shift (beta) of every BN layer."""
+    return [p for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm) for p in m.parameters()]
+
+
+def random_weight_subset(model: nn.Module, per_channel: int, seed: int) -> list[nn.Parameter]:
+    """Make only `per_channel` random weights per output channel of each conv trainable: gradient-mask
+    hooks zero the other entries' gradients, which Adam without weight decay then leaves unchanged.
+    Returns the conv weights (to hand to the optimizer)."""
+    gen = torch.Generator().manual_seed(seed)
+    params = []
+    for module in model.modules():
+        if isinstance(module, (nn.Conv1d, nn.Conv2d)):
+            weight = module.weight
+            fan_in = weight[0].numel()
+            if per_channel > fan_in:
+                raise ValueError(f"cannot choose {per_channel} of {fan_in} weights per channel")
+            keep = torch.stack([torch.randperm(fan_in, generator=gen)[:per_channel] for _ in range(weight.shape[0])])
+            mask = torch.zeros(weight.shape[0], fan_in).scatter_(1, keep, 1.0).view_as(weight)
+            weight.requires_grad_(True)
+            weight.register_hook(lambda grad, mask=mask: grad * mask.to(grad.device))
+            params.append(weight)
+    return params
+
+
+def cosine(lr: float, steps: int):
+    """Learning rate at a step: cosine decay from lr to 0 over `steps` steps."""
+    if steps < 1:
+        raise ValueError(f"steps must be positive, got {steps}")
+    return lambda step: lr * 0.5 * (1 + math.cos(math.pi * min(step, steps) / steps))

@@ -1,0 +1,64 @@
+"""StackedMembers: M independent networks trained as one module (claim 5.2)."""
+from __future__ import annotations
+
+import copy
+
+import pytest
+import torch
+
+from fixtures.datasets import Split
+from fixtures.training import TrainSpec, train
+from models.mlp import MLPConfig
+from models.stacked import StackedMembers, stacked_cross_entropy
+
+
+def members(count=3, seed=0):
+    torch.manual_seed(seed)
+    return [MLPConfig(5, (7, 6), 3).build() for _ in range(count)]
+
+
+def test_shared_and_per_member_inputs_give_each_members_own_output():
+    nets = members()
+    stack = StackedMembers(nets)
+    x, xm = torch.randn(4, 5), torch.randn(3, 4, 5)
+    out, out_m = stack(x), stack(xm)
+    assert out.shape == (3, 4, 3)
+    for i, net in enumerate(nets):
+        torch.testing.assert_close(out[i], net(x))
+        torch.testing.assert_close(out_m[i], net(xm[i]))
+
+
+def test_stacked_cross_entropy_is_the_sum_of_member_losses():
+    logits, y = torch.randn(3, 8, 4), torch.randint(0, 4, (8,))
+    expected = sum(torch.nn.functional.cross_entropy(logits[m], y) for m in range(3))
+    torch.testing.assert_close(stacked_cross_entropy(logits, y), expected)
+
+
+def test_training_the_stack_trains_each_member_as_if_alone():
+    nets = members(2, seed=1)
+    alone = [copy.deepcopy(n) for n in nets]
+    gen = torch.Generator().manual_seed(0)
+    data = Split("toy", torch.randn(40, 5, generator=gen), torch.randint(0, 3, (40,), generator=gen),
+                 torch.randn(10, 5), torch.randint(0, 3, (10,)), 3)
+    spec = TrainSpec(epochs=3, lr=1e-2, batch_size=8)
+    stack = StackedMembers(nets)
+    train(stack, data, spec, seed=7, loss_fn=stacked_cross_entropy)
+    for i, net in enumerate(alone):
+        train(net, data, spec, seed=7)
+        trained = stack.member(i, net)
+        for a, b in zip(trained.parameters(), net.parameters()):
+            torch.testing.assert_close(a, b, atol=1e-5, rtol=1e-4)
+
+
+def test_stack_rejects_empty_lists_buffers_and_wrong_input_shapes():
+    with pytest.raises(ValueError, match="at least one"):
+        StackedMembers([])
+    with pytest.raises(ValueError, match="buffers"):
+        StackedMembers([MLPConfig(5, (4,), 2, batchnorm=True).build()])
+    stack = StackedMembers(members())
+    with pytest.raises(ValueError, match="expected x"):
+        stack(torch.randn(2, 4, 5))
+    with pytest.raises(ValueError, match="member index"):
+        stack.member(3, members(1)[0])
+    with pytest.raises(ValueError, match="sample_dims"):
+        StackedMembers(members(), sample_dims=0)
