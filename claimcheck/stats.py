@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import warnings
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -217,7 +218,9 @@ def rank_correlated(x: Sequence[float], y: Sequence[float], *, alpha: float,
                     name: str = "x and y are positively rank-correlated") -> StatResult:
     """H1: Spearman's rho > 0, one-sided (scipy.stats.spearmanr)."""
     x, y = _as_array(x), _as_array(y)
-    res = stats.spearmanr(x, y, alternative="greater")
+    with warnings.catch_warnings():  # constant input: rho is undefined, reported below as 0 with p = 1
+        warnings.simplefilter("ignore", stats.ConstantInputWarning)
+        res = stats.spearmanr(x, y, alternative="greater")
     rho, p = float(res.statistic), float(res.pvalue)
     if math.isnan(rho):
         rho, p = 0.0, 1.0

@@ -126,3 +126,8 @@ def test_property_holds_reports_a_counterexample():
 def test_paired_helpers_refuse_fewer_than_two_values(bad):
     with pytest.raises(ValueError, match="at least 2"):
         stats.paired_greater(bad, bad, min_effect=0.0, alpha=ALPHA)
+
+
+def test_rank_correlation_of_constant_input_is_unsupported_without_a_warning():
+    result = stats.rank_correlated([1, 2, 3, 4], [5, 5, 5, 5], alpha=ALPHA)
+    assert not result.supported and result.effect == 0.0 and result.p_value == 1.0

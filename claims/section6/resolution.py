@@ -1,0 +1,149 @@
+"""Input resolution helpers for section 6: resizing, training-time augmentations, FLOPs, BN recalibration.
+
+Models trained with an augmentation go through the model cache like any other (the key holds the
+recipe and the augmentation), and through the project's one training loop (`batch_transform`).
+"""
+from __future__ import annotations
+
+import copy
+import dataclasses
+from collections.abc import Callable, Sequence
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+from torch.utils.flop_counter import FlopCounterMode
+
+from claimcheck.seeds import derive
+from fixtures.training import TrainSpec, train
+from fixtures.zoo import DataSpec, ModelZoo, Recipe
+from models.fully_conv import FullyConvConfig
+from models.residual import ConvNetConfig
+
+# The small CNN of 6.1 and of 6.2's FixRes part: trained plainly (6.1, FixRes control) and with
+# random-resized crops (FixRes claim), under 6.1's seeds.
+CNN_OWNER = "6.1"
+CNN_EPOCHS = 12        # pilot (Adam 3e-3, batch 128): test accuracy 94-98% (4 seeds), ~2.5 s per seed on one core
+
+# The fully convolutional classifier of 6.4 and 6.3, trained at random resolutions, under 6.4's seeds.
+FCN_OWNER = "6.4"
+FCN_MIN_SEEDS = 5      # 6.3's paired non-inferiority test has no power at alpha 0.01 with 3 seeds (smoke)
+RESOLUTIONS = (4, 6, 8)  # digits are 8 x 8; 4 and 6 are antialiased downsamplings
+FCN_FIT = 900          # training samples for the classifier; the other 357 of the split fit 6.3's P(x)
+FCN_EPOCHS = 20        # pilot (He init, 3 seeds): test acc 4/6/8 px = 0.81-0.83 / 0.93-0.94 / 0.93-0.95
+# Not scaled below FCN_EPOCHS at smoke: after 10 epochs the 4 px pass is 51-68% accurate and adaptive
+# inference cannot pay off (measured: 101-121% of the 8 px cost), so 6.3 would test an untrained regime.
+
+
+def resize(x: torch.Tensor, size: int) -> torch.Tensor:
+    """Bilinear resize of (B, C, H, W) images to size x size (antialiased when shrinking)."""
+    if size < 1:
+        raise ValueError(f"size must be positive, got {size}")
+    if tuple(x.shape[-2:]) == (size, size):
+        return x
+    return F.interpolate(x, size=(size, size), mode="bilinear", align_corners=False, antialias=True)
+
+
+def random_resized_crop(x: torch.Tensor, gen: torch.Generator, *, scale: tuple[float, float],
+                        size: int) -> torch.Tensor:
+    """Per-sample random crops of area fraction in `scale` (aspect ratio in [3/4, 4/3]), resized to `size`.
+
+    The inception-style augmentation FixRes analyses: objects look larger in training than in a
+    full-image test at the same resolution.
+    """
+    b = x.shape[0]
+    area = torch.empty(b).uniform_(*scale, generator=gen)
+    log_ratio = torch.empty(b).uniform_(torch.log(torch.tensor(3 / 4)).item(),
+                                        torch.log(torch.tensor(4 / 3)).item(), generator=gen)
+    ratio = log_ratio.exp()
+    sx, sy = (area * ratio).sqrt().clamp(max=1.0), (area / ratio).sqrt().clamp(max=1.0)   # crop side / image side
+    tx = (torch.rand(b, generator=gen) * 2 - 1) * (1 - sx)
+    ty = (torch.rand(b, generator=gen) * 2 - 1) * (1 - sy)
+    theta = torch.zeros(b, 2, 3)
+    theta[:, 0, 0], theta[:, 0, 2], theta[:, 1, 1], theta[:, 1, 2] = sx, tx, sy, ty
+    grid = F.affine_grid(theta.to(x), [b, x.shape[1], size, size], align_corners=False)
+    return F.grid_sample(x, grid, mode="bilinear", padding_mode="border", align_corners=False)
+
+
+@dataclasses.dataclass(frozen=True)
+class Augment:
+    """A training-time input transform, part of the cache key.
+
+    kind: "rrc" (random resized crop to `size`, area in `scale`) or "multires" (each batch resized
+    to one of `sizes`, drawn uniformly).
+    """
+
+    kind: str
+    size: int = 8
+    scale: tuple[float, float] = (0.35, 1.0)
+    sizes: tuple[int, ...] = ()
+
+    def __post_init__(self):
+        if self.kind not in ("rrc", "multires"):
+            raise ValueError(f"augment kind must be 'rrc' or 'multires', got {self.kind!r}")
+        if self.kind == "multires" and not self.sizes:
+            raise ValueError("multires needs at least one size")
+        if not 0 < self.scale[0] <= self.scale[1] <= 1:
+            raise ValueError(f"scale must satisfy 0 < low <= high <= 1, got {self.scale}")
+
+    def transform(self, seed: int) -> Callable[[int, torch.Tensor], torch.Tensor]:
+        gen = torch.Generator().manual_seed(seed)
+        if self.kind == "rrc":
+            return lambda epoch, x: random_resized_crop(x, gen, scale=self.scale, size=self.size)
+        return lambda epoch, x: resize(x, self.sizes[int(torch.randint(len(self.sizes), (1,), generator=gen))])
+
+
+def trained_with(zoo: ModelZoo, recipe: Recipe, augment: Augment, seed: int) -> tuple[nn.Module, object]:
+    """The model of `recipe` trained with `augment` for `seed`, through the cache; returns (model, split)."""
+    data = zoo.data(recipe.data, seed)
+    spec = {"kind": "trained-model-augmented", "recipe": recipe.spec(), "augment": dataclasses.asdict(augment),
+            "seed": seed, "scale": zoo.run.scale, "device": zoo.run.device}
+
+    def build():
+        model = zoo.build(recipe, seed)
+        history = train(model, data, recipe.train, seed=derive(seed, "batches"), device=zoo.run.device,
+                        lr_at=recipe.lr_schedule, loss_fn=recipe.loss,
+                        batch_transform=augment.transform(derive(seed, "augment")))
+        return dict(model.state_dict()), {"history": history.to_json()}
+    entry = zoo.cache.get_or_build(spec, build)
+    model = zoo.build(recipe, seed)
+    model.load_state_dict(entry.tensors)
+    return model.to(zoo.run.device).eval(), data.to(zoo.run.device)
+
+
+def flops(model: nn.Module, shape: Sequence[int]) -> int:
+    """Floating-point operations of one forward pass on an input of `shape` (torch's FlopCounterMode)."""
+    counter = FlopCounterMode(display=False)
+    with torch.no_grad(), counter:
+        model.eval()(torch.zeros(*shape, device=next(model.parameters()).device))
+    return int(counter.get_total_flops())
+
+
+@torch.no_grad()
+def recalibrated(model: nn.Module, x: torch.Tensor, batch_size: int = 256) -> nn.Module:
+    """A copy of `model` whose BatchNorm running statistics are re-estimated on `x` (cumulative average);
+    the original is untouched (FixRes's cheapest fix for a train/test resolution change)."""
+    copy_ = copy.deepcopy(model)
+    bns = [m for m in copy_.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+    for bn in bns:
+        bn.reset_running_stats()
+        bn.momentum = None
+    copy_.train()
+    for i in range(0, len(x), batch_size):
+        copy_(x[i:i + batch_size])
+    return copy_.eval()
+
+
+RRC = Augment("rrc", size=8, scale=(0.35, 1.0))
+MULTIRES = Augment("multires", sizes=RESOLUTIONS)
+
+
+def cnn_recipe(profile) -> Recipe:
+    return Recipe(arch=ConvNetConfig(1, 10, channels=profile.width(16), blocks=2), data=DataSpec("digits-images"),
+                  train=TrainSpec(epochs=profile.epochs(CNN_EPOCHS), lr=3e-3, batch_size=128))
+
+
+def fcn_recipe(profile) -> Recipe:
+    return Recipe(arch=FullyConvConfig(1, 10, channels=profile.width(32), downsamplings=3, stem_convs=2),
+                  data=DataSpec("digits-images", n_train=FCN_FIT),
+                  train=TrainSpec(epochs=max(profile.epochs(FCN_EPOCHS), FCN_EPOCHS), lr=3e-3, batch_size=64))

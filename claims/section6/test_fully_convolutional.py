@@ -1,0 +1,91 @@
+"""6.4: a classifier built only from convolutions, padding and a reshape."""
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import torch
+from torch import nn
+
+from claimcheck import stats
+from claimcheck.evidence import Card, claim
+from claims.section6.resolution import FCN_MIN_SEEDS, FCN_OWNER, MULTIRES, RESOLUTIONS, fcn_recipe, resize, trained_with
+from claims.section7.twins import borrow_seeds
+from models.fully_conv import disallowed_modules, has_linear
+
+CARD = Card(
+    id="6.4",
+    title="A network of convolutions, padding and a reshape classifies images at several resolutions",
+    question="Build a convolutional network that classifies images using only convolutional layers, padding and "
+             "(optionally) reshape/flatten: no fully connected layer.",
+    answer="Stride-2 3 x 3 convolutions with padding 1 halve each side (n -> ceil(n/2)), so three of them bring any "
+           "input up to 8 x 8 to 1 x 1; a 1 x 1 convolution then maps the channels to the 10 class scores and a "
+           "reshape turns (B, 10, 1, 1) into logits (models/fully_conv.py). A 1 x 1 convolution on a 1 x 1 map is "
+           "exactly a fully connected layer in disguise, which is why the construction needs no nn.Linear; and "
+           "because nothing depends on the input size, the same weights classify 4 x 4, 6 x 6 and 8 x 8 digits "
+           "(trained at randomly drawn resolutions). No pooling is used either.",
+    method="Structure: every submodule is a Conv2d, ReLU, padding or reshape (no nn.Linear, no pooling, no "
+           "normalization). Trained on 900 digits, each batch resized (antialiased bilinear) to a resolution "
+           "drawn from {4, 6, 8}, He init, Adam 3e-3, 20 epochs. Asserted: test accuracy at each resolution "
+           "above chance by MIN_ABOVE_CHANCE (exact binomial, pooled over seeds), and logits (B, 10) at every "
+           "resolution.",
+    control="A conventional CNN (the same stride-1 convolutions, then flatten and an nn.Linear head sized for "
+            "8 x 8): the structural assertion and 'logits at every resolution' must fail.",
+)
+ALPHA = 0.01
+MIN_ABOVE_CHANCE = 0.5  # accuracy > 60%; pilot (5 seeds) 4 px: 0.68-0.85, 6 px 0.91-0.95, 8 px 0.90-0.95
+
+
+def conventional_cnn(channels: int = 32) -> nn.Module:
+    """The control: convolutions, then flatten and a fully connected head for 8 x 8 inputs."""
+    return nn.Sequential(nn.Conv2d(1, channels, 3, padding=1), nn.ReLU(),
+                         nn.Conv2d(channels, channels, 3, padding=1), nn.ReLU(),
+                         nn.Flatten(1), nn.Linear(channels * 8 * 8, 10)).eval()
+
+
+@torch.no_grad()
+def runs_at(model: nn.Module, size: int) -> bool:
+    try:
+        return tuple(model(torch.zeros(2, 1, size, size)).shape) == (2, 10)
+    except RuntimeError:
+        return False
+
+
+@claim(CARD)
+def test_a_network_of_only_convolutions_classifies_digits_at_several_resolutions(arm, evidence, zoo):
+    if arm == "control":
+        model = conventional_cnn()
+        _structure_checks(evidence, model)
+        return
+    seeds = borrow_seeds(evidence, FCN_OWNER, FCN_MIN_SEEDS)
+    runs = [trained_with(zoo, fcn_recipe(evidence.profile), MULTIRES, s) for s in seeds]
+    _structure_checks(evidence, runs[0][0])
+    accuracy = {r: [] for r in RESOLUTIONS}
+    for model, data in runs:
+        for r in RESOLUTIONS:
+            with torch.no_grad():
+                accuracy[r].append(int((model(resize(data.x_test, r)).argmax(1) == data.y_test).sum()))
+    n_test = sum(len(d.y_test) for _, d in runs)
+    for r in RESOLUTIONS:
+        evidence.check(stats.above_chance(
+            sum(accuracy[r]), n_test, chance=0.1, min_effect=MIN_ABOVE_CHANCE, alpha=ALPHA, seeds=seeds,
+            name=f"test accuracy at {r} x {r} far above chance"))
+    rates = {r: [h / len(d.y_test) for h, (_, d) in zip(accuracy[r], runs)] for r in RESOLUTIONS}
+    evidence.table("Test accuracy per resolution (per seed)", ["seed", *(f"{r} px" for r in RESOLUTIONS)],
+                   [[s, *(rates[r][i] for r in RESOLUTIONS)] for i, s in enumerate(seeds)])
+    fig, ax = plt.subplots(figsize=(5.5, 3.6))
+    for i in range(len(seeds)):
+        ax.plot(RESOLUTIONS, [rates[r][i] for r in RESOLUTIONS], "o-", alpha=0.7)
+    ax.axhline(0.1, color="grey", ls=":", label="chance")
+    ax.set(xlabel="input resolution (px)", ylabel="test accuracy", ylim=(0, 1), xticks=RESOLUTIONS,
+           title=f"6.4 convolutions only, one θ ({len(seeds)} seeds)")
+    ax.legend()
+    evidence.save_figure(fig, "accuracy-per-resolution")
+
+
+def _structure_checks(evidence, model: nn.Module) -> None:
+    extra = disallowed_modules(model)
+    evidence.check(stats.exact(
+        not extra and not has_linear(model), name="only convolutions, padding, activations and reshape (no nn.Linear)",
+        detail=f"other modules: {extra}" if extra else "every submodule is Conv2d / ReLU / padding / Flatten"))
+    sizes = {r: runs_at(model, r) for r in RESOLUTIONS}
+    evidence.check(stats.exact(all(sizes.values()), n=len(sizes), name="logits (B, 10) at every resolution",
+                               detail=", ".join(f"{r} px: {'ok' if ok else 'shape error'}" for r, ok in sizes.items())))

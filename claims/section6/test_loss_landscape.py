@@ -1,0 +1,162 @@
+"""6.5: loss landscapes with filter-normalized directions (Li et al. 2018)."""
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+
+from claimcheck import stats
+from claimcheck.evidence import Card, claim
+from claims.section6 import landscape as ls
+from claims.section7.twins import DEEP, SHALLOW, borrow_seeds, twin_recipe
+
+CARD = Card(
+    id="6.5",
+    title="Filter-normalized loss landscapes: trained minima, scale invariance, residual smoothness",
+    question="Use the loss-landscape technique to visualize the parameter space of a trained network "
+             "(convolutional or not).",
+    answer="Plot L(θ + α d₁ + β d₂) for random directions d whose every filter is rescaled to the norm of the "
+           "matching filter of θ (biases and BN parameters get no direction). Without that normalization a "
+           "network whose layers are rescaled (a change BN makes invisible to the function) would show a "
+           "different landscape; with it the curves do not change. Around a trained network the loss is a "
+           "minimum along every drawn direction. A deep plain net's surface is saddle-shaped (non-convex) over about "
+           "half of the 2-D grid and steeper away from θ, while its residual twin's is convex at every grid point "
+           "(Li et al.'s skip-connection result, here with 16-block MLPs); at depth 2 the twins look alike.",
+    method="The residual/plain 16-block MLPs of 7.2 (shared cache entries), training loss on the first "
+           "N_EVAL training samples, BN in eval mode. Every grid point is evaluated with "
+           "torch.func.functional_call on a fresh parameter dict, and the model's state_dict is compared "
+           "bit for bit before and after (claims/section6/landscape.py). (1) 1-D curves along N_DIRECTIONS "
+           "directions, α in [-1, 1]: L(0) is the smallest value in every direction and seed. (2) Each block's "
+           "Linear (followed by BN) is rescaled by a random factor in [0.2, 5] (BN running statistics "
+           "adjusted, the function unchanged): the filter-normalized curves before and after agree within "
+           "REL_TOL in every seed. (3) 2-D 11 x 11 grids: the fraction of grid points whose finite-difference "
+           "Hessian has a negative eigenvalue (non-convexity), and the curvature of the parabola fitted to the "
+           "1-D section: plain minus residual, one-sided paired t-tests.",
+    control="(1) the same net at initialization (not a minimum); (2) raw Gaussian directions without filter "
+            f"normalization (the curves change); (3) the twins at depth {SHALLOW} (no smoothness gap).",
+)
+ALPHA = 0.01
+N_EVAL = 256              # training samples per loss evaluation; pilot: verdicts on 256, 512 and 1,257 agree
+N_DIRECTIONS = 2          # pilot: trained 16-block nets are minima along 3/3 directions x 3 seeds (10 epochs)
+ALPHAS_1D = np.arange(-10, 11) / 10          # 21 points, 0 exactly
+ALPHAS_2D = np.arange(-5, 6) / 5             # 11 x 11 grid, 0 exactly
+REL_TOL = 1e-2            # float32 and BN eps: pilot gaps <= 1e-4 (curves), 2e-4 (logits); raw directions: 6-96
+SCALE_RANGE = (0.2, 5.0)
+MIN_NONCONVEX_GAP = 0.1   # pilot (5 seeds): non-convex fraction plain 16 = 0.49-0.56, residual 16 = 0.00-0.02
+                          # (smoke: 0.41-0.54 vs 0-0.01); depth 2: 0.00-0.07 both
+MIN_LOG_CURVATURE_GAP = 0.0  # pilot: ln(plain/residual) curvature 0.5-1.3 at depth 16, -0.5-0.05 at depth 2
+
+
+def _twins(evidence, zoo, depth: int, residual: bool):
+    return [zoo.trained(twin_recipe(depth, residual, evidence.profile), s) for s in borrow_seeds(evidence)]
+
+
+def _eval_data(run) -> tuple[torch.Tensor, torch.Tensor]:
+    return run.data.x_train[:N_EVAL], run.data.y_train[:N_EVAL]
+
+
+@claim(CARD)
+def test_the_trained_point_is_a_minimum_along_filter_normalized_directions(arm, evidence, zoo):
+    runs = _twins(evidence, zoo, DEEP, True)
+    minimum, untouched, curves = [], [], []
+    for seed, run in zip(evidence.seeds, runs):
+        model = run.model if arm == "claim" else zoo.build(twin_recipe(DEEP, True, evidence.profile), seed)
+        model = model.to(run.data.x_train.device).eval()
+        snapshot, x, y = ls.state_snapshot(model), *_eval_data(run)
+        seed_curves = [ls.curve_1d(model, ls.random_direction(model, seed + k), ALPHAS_1D, x, y)
+                       for k in range(N_DIRECTIONS)]
+        minimum.append(all(ls.is_minimum_at_zero(ALPHAS_1D, c) for c in seed_curves))
+        untouched.append(ls.same_state(model, snapshot))
+        curves.append(seed_curves)
+    evidence.check(stats.holds_in_every_seed(
+        untouched, seeds=evidence.seeds, name="evaluating the landscape leaves the model's state bit-identical"),
+        expect=True)
+    evidence.check(stats.holds_in_every_seed(
+        minimum, seeds=evidence.seeds,
+        name=f"L(θ) is the minimum of the 1-D curve along all {N_DIRECTIONS} directions",
+        values={"L(0)": [c[0][len(ALPHAS_1D) // 2] for c in curves]}))
+    evidence.measure("curves_1d", {"alphas": ALPHAS_1D.tolist(), "losses": np.array(curves).tolist()})
+    fig, ax = plt.subplots(figsize=(6.4, 4))
+    for i, seed_curves in enumerate(curves):
+        for k, c in enumerate(seed_curves):
+            ax.plot(ALPHAS_1D, c, color=f"C{i}", ls="-" if k == 0 else "--", alpha=0.8,
+                    label=f"seed {i}" if k == 0 else None)
+    ax.set(yscale="log", xlabel="α (filter-normalized direction)", ylabel="training loss",
+           title=f"6.5 residual {DEEP}-block MLP, {'trained' if arm == 'claim' else 'at initialization'} "
+                 "(solid d1, dashed d2)")
+    ax.legend(fontsize=8)
+    evidence.save_figure(fig, "curves-1d")
+
+
+@claim(CARD)
+def test_filter_normalization_makes_the_landscape_invariant_to_layer_rescaling(arm, evidence, zoo):
+    normalize = arm == "claim"
+    gaps, same_function, shown = [], [], None
+    for seed, run in zip(evidence.seeds, _twins(evidence, zoo, DEEP, True)):
+        rng = np.random.default_rng(seed)
+        factors = np.exp(rng.uniform(*np.log(SCALE_RANGE), size=len(run.model.blocks))).tolist()
+        scaled, (x, y) = ls.rescaled_copy(run.model, factors), _eval_data(run)
+        with torch.no_grad():
+            logits, logits_scaled = run.model(x), scaled(x)
+        same_function.append(float((logits_scaled - logits).abs().max() / logits.abs().max()) < REL_TOL)
+        before, after = (ls.curve_1d(m, ls.random_direction(m, seed, filter_normalize=normalize), ALPHAS_1D, x, y)
+                         for m in (run.model, scaled))
+        gaps.append(float(np.max(np.abs(after - before) / np.maximum(np.abs(before), 1e-12))))
+        shown = shown or (before, after, factors)
+    evidence.check(stats.holds_in_every_seed(
+        same_function, seeds=evidence.seeds, name="the rescaled network computes the same function"), expect=True)
+    evidence.check(stats.holds_in_every_seed(
+        [g < REL_TOL for g in gaps], seeds=evidence.seeds, values={"max relative gap": gaps},
+        name=f"1-D loss curves before and after rescaling agree within {REL_TOL:g} (relative)"))
+    fig, ax = plt.subplots(figsize=(6.4, 4))
+    ax.plot(ALPHAS_1D, shown[0], "o-", label="original")
+    ax.plot(ALPHAS_1D, shown[1], "x--", label=f"blocks rescaled by {min(shown[2]):.2f}..{max(shown[2]):.2f}")
+    ax.set(yscale="log", xlabel="α", ylabel="training loss",
+           title=f"6.5 {'filter-normalized' if normalize else 'raw (unnormalized)'} direction, first seed")
+    ax.legend()
+    evidence.save_figure(fig, "rescaling")
+
+
+@claim(CARD)
+def test_a_deep_residual_net_has_a_smoother_landscape_than_its_plain_twin(arm, evidence, zoo):
+    depth = DEEP if arm == "claim" else SHALLOW
+    surfaces = {r: [] for r in (True, False)}
+    for residual in (True, False):          # residual first: 7.2 (maybe on another worker) starts with plain
+        for seed, run in zip(evidence.seeds, _twins(evidence, zoo, depth, residual)):
+            d1, d2 = (ls.random_direction(run.model, seed + k) for k in range(2))
+            surfaces[residual].append(ls.surface_2d(run.model, d1, d2, ALPHAS_2D, *_eval_data(run)))
+    step, mid = ALPHAS_2D[1] - ALPHAS_2D[0], len(ALPHAS_2D) // 2
+    nonconvex = {r: [ls.nonconvex_fraction(s, step) for s in v] for r, v in surfaces.items()}
+    curv = {r: [np.log(max(ls.curvature(ALPHAS_2D, s[:, mid]), 1e-12)) for s in v] for r, v in surfaces.items()}
+    evidence.check(stats.paired_greater(
+        nonconvex[False], nonconvex[True], min_effect=MIN_NONCONVEX_GAP, alpha=ALPHA, seeds=evidence.seeds,
+        name=f"the plain {depth}-block surface is more non-convex than the residual one",
+        labels=("non-convex fraction plain", "non-convex fraction residual")))
+    evidence.check(stats.paired_greater(
+        curv[False], curv[True], min_effect=MIN_LOG_CURVATURE_GAP, alpha=ALPHA, seeds=evidence.seeds,
+        name=f"the plain {depth}-block 1-D section is more curved than the residual one",
+        labels=("ln curvature plain", "ln curvature residual")))
+    evidence.measure("surfaces_first_seed", {"alphas": ALPHAS_2D.tolist(), "plain": surfaces[False][0].tolist(),
+                                             "residual": surfaces[True][0].tolist()})
+    _plot_surfaces(evidence, surfaces, depth)
+
+
+def _plot_surfaces(evidence, surfaces: dict, depth: int) -> None:
+    fig, axes = plt.subplots(1, 3, figsize=(15, 4.4), layout="constrained")
+    a, b = np.meshgrid(ALPHAS_2D, ALPHAS_2D, indexing="ij")
+    for ax, residual in zip(axes[:2], (False, True)):
+        s = np.log10(surfaces[residual][0])
+        contour = ax.contourf(a, b, s, levels=20, cmap="viridis")
+        ax.contour(a, b, s, levels=20, colors="k", linewidths=0.3)
+        fig.colorbar(contour, ax=ax, label="log10 training loss")
+        ax.set(xlabel="α (d1)", ylabel="β (d2)",
+               title=f"{'residual' if residual else 'plain'} {depth} blocks, first seed")
+    mid = len(ALPHAS_2D) // 2
+    for residual, color in ((False, "tab:red"), (True, "tab:blue")):
+        for i, s in enumerate(surfaces[residual]):
+            axes[2].plot(ALPHAS_2D, s[:, mid], color=color, alpha=0.7,
+                         label=("residual" if residual else "plain") if i == 0 else None)
+    axes[2].set(yscale="log", xlabel="α (d1, β = 0)", ylabel="training loss", title="1-D sections, all seeds")
+    axes[2].legend()
+    fig.suptitle(f"6.5 filter-normalized loss landscape, {depth}-block MLP twins")
+    evidence.save_figure(fig, "surfaces")

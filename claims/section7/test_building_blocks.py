@@ -1,0 +1,90 @@
+"""7.1 and 7.2 (structure): a seven-component building block repeated n times, without and with skips."""
+from __future__ import annotations
+
+import torch
+from hypothesis import given, strategies as st
+
+from claimcheck import stats
+from claimcheck.evidence import Card, claim
+from claims.section7.test_degradation import CARD as CARD_7_2
+from models.blocks import BLOCK_COMPONENTS, BlockNetConfig, Skip, block_parameters
+from models.mlp import parameter_count
+
+CARD = Card(
+    id="7.1",
+    title="A seven-component building block repeated n times builds a network",
+    question="Propose a building block with at least 6 components, then build a network by repeating it n times.",
+    answer="Block = conv3x3 - BN - ReLU - conv3x3 - BN - ReLU - Dropout2d (7 components, shape-preserving, "
+           "models/blocks.py); network = conv stem, n blocks, global average pooling, linear head. Because the "
+           "block keeps (C, H, W), any n composes, the parameter count is P(0) + n (18 C^2 + 4 C), and "
+           "the global pooling makes the head independent of the input size.",
+    method="Hypothesis draws n in [0, 6], channels, input channels, classes, image size and batch; asserted for "
+           "every draw: n blocks, each with exactly the seven components in order; parameters equal "
+           "P(0) + n * block_parameters(C) (closed form); every block maps (B, C, H, W) to itself; the output is "
+           "(B, classes).",
+)
+SIZES = dict(n=st.integers(0, 6), channels=st.integers(1, 12), in_channels=st.integers(1, 3),
+             classes=st.integers(2, 10), side=st.integers(3, 10), batch=st.integers(1, 3))
+
+
+def _block_shapes(net, x: torch.Tensor) -> list[tuple[tuple, tuple]]:
+    """(input shape, output shape) of every block in a forward pass, through forward hooks."""
+    seen = []
+    hooks = [b.register_forward_hook(lambda m, i, o: seen.append((tuple(i[0].shape), tuple(o.shape))))
+             for b in net.blocks]
+    try:
+        with torch.no_grad():
+            net(x)
+    finally:
+        for h in hooks:
+            h.remove()
+    return seen
+
+
+@claim(CARD, control=False)
+def test_a_seven_component_block_repeated_n_times_has_linear_parameters_and_fixed_shapes(arm, evidence):
+    examples = evidence.profile.examples
+
+    @stats.property_settings(examples)
+    @given(**SIZES)
+    def check(n, channels, in_channels, classes, side, batch):
+        net = BlockNetConfig(in_channels, classes, channels, n).build().eval()
+        blocks = net.inner_blocks()
+        assert len(blocks) == n, f"{len(blocks)} blocks for n={n}"
+        for block in blocks:
+            kinds = tuple(type(m) for m in block)
+            assert kinds == BLOCK_COMPONENTS and len(kinds) >= 6, f"block components {kinds}"
+        empty = parameter_count(BlockNetConfig(in_channels, classes, channels, 0).build())
+        assert parameter_count(net) == empty + n * block_parameters(channels), "parameters not P(0) + n P_block"
+        x = torch.randn(batch, in_channels, side, side)
+        assert all(i == o == (batch, channels, side, side) for i, o in _block_shapes(net, x)), "a block changed shape"
+        assert net(x).shape == (batch, classes)
+
+    evidence.check(stats.property_holds(
+        check, examples=examples,
+        name="n blocks of 7 components; parameters P(0) + n P_block; blocks keep (B, C, H, W); output (B, classes)"))
+
+
+@claim(CARD_7_2, control=False)
+def test_skips_between_blocks_add_no_parameter_and_compute_x_plus_block_of_x(arm, evidence):
+    examples = evidence.profile.examples
+
+    @stats.property_settings(examples)
+    @given(**SIZES)
+    def check(n, channels, in_channels, classes, side, batch):
+        config = BlockNetConfig(in_channels, classes, channels, n, skip=True)
+        net = config.build().eval()
+        plain = BlockNetConfig(in_channels, classes, channels, n, skip=False).build()
+        assert parameter_count(net) == parameter_count(plain), "skips must add no parameter"
+        assert all(isinstance(b, Skip) for b in net.blocks) and len(net.blocks) == n
+        x = net.stem(torch.randn(batch, in_channels, side, side))
+        with torch.no_grad():
+            for wrapper in net.blocks:
+                y = wrapper(x)
+                assert torch.allclose(y, x + wrapper.block(x), atol=1e-6), "skip output != x + block(x)"
+                x = y
+        assert net(torch.randn(batch, in_channels, side, side)).shape == (batch, classes)
+
+    evidence.check(stats.property_holds(
+        check, examples=examples,
+        name="with skips: same parameter count as without; every block outputs x + block(x); output (B, classes)"))

@@ -1,0 +1,73 @@
+"""7.2: skip connections between blocks remove the degradation problem (He et al. 2016)."""
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+from claimcheck import stats
+from claimcheck.evidence import Card, claim
+from claims.section7.twins import DEEP, MID, SHALLOW, train_hits, train_loss, twin_recipe
+
+CARD = Card(
+    id="7.2",
+    title="Skip connections between blocks stop deeper nets from training worse",
+    question="Do the same as in 7.1, but insert skip connections between the building blocks.",
+    answer="Each block is wrapped as y = x + block(x) (models/blocks.py, skip=True): an identity shortcut "
+           "between consecutive blocks that adds no parameter and keeps every shape. What it buys is He et "
+           "al.'s degradation result: with BN and He init a deep plain stack trains, but reaches a higher "
+           "training loss than a shallow one (an optimization failure, not overfitting), while the same stack "
+           "with skips trains at least as well as its shallow version.",
+    method=f"Residual/plain MLP twins on digits (width 64, blocks Linear-BN-ReLU, He init, Adam 1e-3, batch 64, "
+           f"10 epochs; shared with 6.5 and 7.5). Training cross-entropy on the whole training split (eval mode) "
+           f"per seed. Asserted: plain {DEEP} blocks minus plain {SHALLOW} blocks > MIN_GAP (one-sided paired "
+           f"t-test); residual {DEEP} is non-inferior to residual {SHALLOW} (margin RES_MARGIN); the deep plain "
+           "net still fits far above chance (it degrades, it is not broken). The structural side (skip = no new "
+           "parameter, y = x + f(x)) is the property test beside it.",
+    control=f"The same degradation test at shallow depth: plain {MID} vs plain {SHALLOW} blocks; the gap must vanish.",
+)
+ALPHA = 0.01
+MIN_GAP = 0.2       # pilot (3 seeds): plain 16 - plain 2 = 0.46-0.72 nats; plain 6 - plain 2 = -0.05
+RES_MARGIN = 0.05   # pilot: residual 16 = 0.008-0.019 vs residual 2 = 0.09-0.10 (better, not just non-inferior)
+FIT_ABOVE_CHANCE = 0.3  # pilot: plain 16 reaches 74-85% training accuracy (chance 10%)
+
+
+@claim(CARD)
+def test_deep_plain_nets_train_worse_than_shallow_ones_and_residual_ones_do_not(arm, evidence, zoo):
+    deep = DEEP if arm == "claim" else MID
+    configs = [(deep, False), (SHALLOW, False)] + ([(DEEP, True), (SHALLOW, True)] if arm == "claim" else [])
+    runs = {k: [zoo.trained(twin_recipe(*k, evidence.profile), s) for s in evidence.seeds] for k in configs}
+    loss = {k: [train_loss(t) for t in v] for k, v in runs.items()}
+    evidence.check(stats.paired_greater(
+        loss[deep, False], loss[SHALLOW, False], min_effect=MIN_GAP, alpha=ALPHA, seeds=evidence.seeds,
+        name=f"plain {deep} blocks has a higher training loss than plain {SHALLOW}",
+        labels=(f"loss plain {deep}", f"loss plain {SHALLOW}")))
+    _table_and_figure(evidence, runs, loss)
+    if arm == "control":
+        return
+    hits = [train_hits(t) for t in runs[DEEP, False]]
+    evidence.check(stats.above_chance(
+        sum(h for h, _ in hits), sum(n for _, n in hits), chance=0.1, min_effect=FIT_ABOVE_CHANCE, alpha=ALPHA,
+        seeds=evidence.seeds, name=f"plain {DEEP} still fits the training set far above chance (degraded, not broken)"),
+        expect=True)
+    evidence.check(stats.non_inferior(
+        -np.array(loss[DEEP, True]), -np.array(loss[SHALLOW, True]), margin=RES_MARGIN, alpha=ALPHA,
+        seeds=evidence.seeds, name=f"residual {DEEP} trains at least as well as residual {SHALLOW}",
+        labels=(f"-loss residual {DEEP}", f"-loss residual {SHALLOW}")), expect=True)
+
+
+def _table_and_figure(evidence, runs: dict, loss: dict) -> None:
+    keys = sorted(runs, key=lambda k: (k[1], k[0]))
+    names = [f"{'residual' if r else 'plain'} {d}" for d, r in keys]
+    evidence.table("Training cross-entropy (whole training split) per seed", ["seed", *names],
+                   [[s, *(loss[k][i] for k in keys)] for i, s in enumerate(evidence.seeds)])
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.8), layout="constrained")
+    for j, k in enumerate(keys):
+        left.scatter(np.full(len(loss[k]), j), loss[k], color=f"C{j}")
+        for t in runs[k]:
+            right.plot(range(1, t.history.epochs_run + 1), t.history.train_loss,
+                       color=f"C{j}", alpha=0.6, label=names[j] if t is runs[k][0] else None)
+    left.set(xticks=range(len(keys)), xticklabels=names, yscale="log", ylabel="training cross-entropy",
+             title=f"7.2 after training ({len(evidence.seeds)} seeds)")
+    right.set(xlabel="epoch", ylabel="running training loss", yscale="log", title="training curves")
+    right.legend(fontsize=8)
+    evidence.save_figure(fig, "degradation")

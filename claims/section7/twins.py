@@ -1,0 +1,49 @@
+"""The residual/plain MLP twins shared by 7.2 (degradation), 7.5 (block deletion) and 6.5 (loss landscape).
+
+One recipe per (depth, residual): the same Recipe object in every claim means one cache entry,
+trained once per seed. Digits, width 64, BN + He init (models/residual.py), Adam 1e-3, batch 64.
+"""
+from __future__ import annotations
+
+import torch
+
+from claimcheck.seeds import claim_seeds
+from fixtures.training import TrainSpec, evaluate
+from fixtures.zoo import DataSpec, Recipe
+from models.residual import ResMLPConfig
+
+WIDTH = 64
+DEEP = 16      # pilot, 10 epochs: plain training loss 0.56-0.82 (74-85% train acc), residual 0.008-0.019
+MID = 6        # pilot: plain 0.04-0.06, below the 2-block net's 0.10: no degradation yet
+SHALLOW = 2    # pilot: plain 0.097-0.099
+EPOCHS = 10    # pilot: the gap is clear at 10 (3 seeds); 20 epochs cost twice as much for the same verdict
+SEED_OWNER = "7.2"  # the twins are trained under 7.2's seeds; 7.5 and 6.5 borrow them
+
+
+def borrow_seeds(evidence, owner: str = SEED_OWNER, minimum: int = 0) -> list[int]:
+    """Give `evidence` the seeds of claim `owner`, so that models trained under them are shared
+    through the cache (its key holds the seed); the record then shows the seeds actually used.
+    minimum: a floor on the count at every scale (as Evidence.seeds_at_least), for claims whose test
+    has no power with the smoke scale's 3 seeds; the owner must ask for the same floor."""
+    evidence.seeds = claim_seeds(evidence.run.seed_base, owner, max(evidence.run.seeds, minimum))
+    note = f"seeds borrowed from claim {owner}, whose trained models this claim reuses"
+    if note not in evidence.notes:
+        evidence.note(note)
+    return evidence.seeds
+
+
+def twin_recipe(depth: int, residual: bool, profile) -> Recipe:
+    return Recipe(arch=ResMLPConfig(64, profile.width(WIDTH), depth, 10, residual=residual),
+                  data=DataSpec("digits"),
+                  train=TrainSpec(epochs=profile.epochs(EPOCHS), lr=1e-3, batch_size=64))
+
+
+def train_loss(trained) -> float:
+    """Cross-entropy on the whole training split, eval mode (BN running statistics)."""
+    return evaluate(trained.model, trained.data.x_train, trained.data.y_train)[0]
+
+
+def train_hits(trained) -> tuple[int, int]:
+    with torch.no_grad():
+        pred = trained.model(trained.data.x_train).argmax(1)
+    return int((pred == trained.data.y_train).sum()), len(pred)

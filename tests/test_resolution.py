@@ -1,0 +1,150 @@
+"""Unit tests of section 6's resolution helpers, the fully convolutional net, P(x) and the ImageNet loaders."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from claims.section6 import imagenet
+from claims.section6.imagenet import IMAGES_ENV, LIMIT_ENV, ImageNetFiles, imagenet_files_from
+from claims.section6.resolution import Augment, flops, random_resized_crop, recalibrated, resize
+from claims.section6.test_layer_separability import LAYERS, layer_features, separability
+from claims.section6.test_resolution_predictor import assign, best_resolution, fit_predictor
+from models.fully_conv import FullyConvConfig, disallowed_modules, has_linear
+from models.residual import ConvNetConfig
+
+
+def test_resize_shapes_identity_and_errors():
+    x = torch.rand(3, 1, 8, 8)
+    assert resize(x, 8) is x
+    assert resize(x, 4).shape == (3, 1, 4, 4) and resize(x, 12).shape == (3, 1, 12, 12)
+    with pytest.raises(ValueError):
+        resize(x, 0)
+
+
+def test_random_resized_crop_is_reproducible_and_stays_in_range():
+    x = torch.rand(16, 1, 8, 8)
+    a = random_resized_crop(x, torch.Generator().manual_seed(0), scale=(0.35, 1.0), size=8)
+    b = random_resized_crop(x, torch.Generator().manual_seed(0), scale=(0.35, 1.0), size=8)
+    assert torch.equal(a, b) and a.shape == x.shape
+    assert a.min() >= x.min() - 1e-6 and a.max() <= x.max() + 1e-6
+
+
+def test_augment_validation_and_multires_sizes():
+    with pytest.raises(ValueError, match="kind"):
+        Augment("blur")
+    with pytest.raises(ValueError, match="size"):
+        Augment("multires")
+    with pytest.raises(ValueError, match="scale"):
+        Augment("rrc", scale=(0.5, 0.2))
+    transform = Augment("multires", sizes=(4, 6)).transform(seed=1)
+    assert {transform(0, torch.rand(2, 1, 8, 8)).shape[-1] for _ in range(20)} == {4, 6}
+
+
+def test_flops_counts_a_linear_layer_exactly():
+    assert flops(nn.Linear(5, 3), (4, 5)) == 2 * 4 * 5 * 3
+
+
+def test_recalibrated_copies_and_changes_only_the_copy():
+    model = ConvNetConfig(1, 10, channels=4, blocks=1).build().eval()
+    before = model.stem[1].running_mean.clone()
+    copy_ = recalibrated(model, torch.rand(64, 1, 8, 8) * 5)
+    assert torch.equal(model.stem[1].running_mean, before)
+    assert not torch.equal(copy_.stem[1].running_mean, before) and not copy_.training
+
+
+@pytest.mark.parametrize("side", [1, 3, 4, 6, 8])
+def test_fully_conv_net_classifies_every_side_up_to_its_maximum(side):
+    net = FullyConvConfig(1, 10, channels=4, downsamplings=3).build()
+    assert net(torch.rand(2, 1, side, side)).shape == (2, 10)
+    assert not has_linear(net) and disallowed_modules(net) == []
+
+
+def test_fully_conv_net_rejects_bad_inputs_and_configs():
+    net = FullyConvConfig(1, 10, channels=4, downsamplings=2).build()
+    with pytest.raises(ValueError, match="exceeds 4"):
+        net(torch.rand(1, 1, 5, 5))
+    with pytest.raises(ValueError, match="expected input"):
+        net(torch.rand(1, 3, 4, 4))
+    with pytest.raises(ValueError):
+        FullyConvConfig(1, 10, channels=0)
+    assert disallowed_modules(nn.Sequential(nn.Conv2d(1, 2, 3), nn.Flatten(), nn.Linear(2, 2))) == ["2: Linear"]
+
+
+def test_best_resolution_is_the_cheapest_correct_one_else_the_highest():
+    correct = np.array([[1, 1, 1], [0, 1, 1], [0, 0, 1], [0, 0, 0], [0, 1, 0]], dtype=bool)
+    assert best_resolution(correct).tolist() == [0, 1, 2, 2, 1]
+
+
+def test_assign_uses_a_cheap_resolution_only_when_confident():
+    proba = np.array([[0.95, 0.05, 0.0], [0.5, 0.45, 0.05], [0.0, 0.92, 0.08]])
+    assert assign(proba, 0.9).tolist() == [0, 2, 1]
+    with pytest.raises(ValueError):
+        assign(proba, 0.4)
+
+
+def test_fit_predictor_handles_missing_and_single_classes():
+    features = np.random.default_rng(0).normal(size=(40, 3))
+    single = fit_predictor(features, np.zeros(40, dtype=int), 3)(features[:5])
+    assert single.shape == (5, 3) and np.all(single[:, 0] == 1)
+    two = fit_predictor(features, (features[:, 0] > 0).astype(int) * 2, 3)(features)   # class 1 never seen
+    assert two.shape == (40, 3) and np.allclose(two.sum(1), 1) and np.all(two[:, 1] == 0)
+
+
+def test_layer_features_and_separability():
+    model = ConvNetConfig(1, 10, channels=4, blocks=2).build()
+    feats = layer_features(model, torch.rand(7, 1, 8, 8))
+    assert list(feats) == list(LAYERS) and feats["pooled"].shape == (7, 4) and feats["stem"].shape == (7, 4 * 64)
+    assert model.training
+    rng = np.random.default_rng(0)
+    y = np.repeat(np.arange(3), 30)
+    x = rng.normal(size=(90, 5)) * 0.1 + np.eye(3, 5)[y] * 10
+    score, silhouette, z = separability(x, y, x, y)
+    assert score == 1.0 and silhouette > 0.9 and z.shape == (90, 2)
+
+
+def test_imagenet_files_from_the_option_and_the_environment(tmp_path):
+    assert "--resnet50-weights" in imagenet_files_from(None, {})
+    weights = tmp_path / "w.pth"
+    assert IMAGES_ENV in imagenet_files_from(weights, {})
+    found = imagenet_files_from(weights, {IMAGES_ENV: str(tmp_path), LIMIT_ENV: "3"})
+    assert found == ImageNetFiles(weights, tmp_path, 3)
+    with pytest.raises(pytest.UsageError, match=IMAGES_ENV):
+        imagenet_files_from(weights, {IMAGES_ENV: str(tmp_path / "missing")})
+    with pytest.raises(pytest.UsageError, match=LIMIT_ENV):
+        imagenet_files_from(weights, {IMAGES_ENV: str(tmp_path), LIMIT_ENV: "0"})
+
+
+def _image_folder(root, classes=("3", "7"), per_class=2):
+    from PIL import Image
+
+    for c in classes:
+        (root / c).mkdir(parents=True)
+        for i in range(per_class):
+            Image.fromarray(np.full((40, 50, 3), 40 * i, dtype=np.uint8)).save(root / c / f"{i}.png")
+    return root
+
+
+def test_labelled_images_reads_class_index_folders_and_rejects_others(tmp_path):
+    pairs = imagenet.labelled_images(_image_folder(tmp_path / "ok"), limit=3)
+    assert [c for _, c in pairs] == [3, 7, 3]
+    (tmp_path / "bad" / "n01440764").mkdir(parents=True)
+    with pytest.raises(ValueError, match="WordNet"):
+        imagenet.labelled_images(tmp_path / "bad", limit=3)
+    assert imagenet.preprocess(pairs[0][0], 32).shape == (3, 32, 32)
+
+
+def test_load_resnet50_roundtrip_and_top1_hits(tmp_path):
+    from torchvision.models import resnet50
+
+    torch.manual_seed(0)
+    state = resnet50(weights=None).state_dict()
+    torch.save({"state_dict": state}, tmp_path / "w.pth")
+    model = imagenet.load_resnet50(tmp_path / "w.pth")
+    assert torch.equal(model.fc.weight, state["fc.weight"]) and not model.training
+    samples = imagenet.labelled_images(_image_folder(tmp_path / "img"), limit=2)
+    assert 0 <= imagenet.top1_hits(model, samples, 32) <= 2
+    torch.save([1, 2], tmp_path / "list.pth")
+    with pytest.raises(ValueError, match="state dict"):
+        imagenet.load_resnet50(tmp_path / "list.pth")
