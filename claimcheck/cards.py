@@ -13,13 +13,18 @@ def render_markdown(doc: dict) -> str:
            "p (Holm) is adjusted over every p-value of the claim arms in this run.", "",
            "| id | claim | verdict | control |", "|---|---|---|---|"]
     for rec in doc["claims"]:
-        claim = "; ".join(a["verdict"] for a in rec["arms"].get("claim", [])) or "-"
-        control = "; ".join(a["verdict"] for a in rec["arms"].get("control", [])) or "(none)"
+        claim = "; ".join(_short(a["verdict"]) for a in rec["arms"].get("claim", [])) or "-"
+        control = "; ".join(_short(a["verdict"]) for a in rec["arms"].get("control", [])) or "(none)"
         out.append(f"| [{rec['id']}](#claim-{rec['id'].replace('.', '-')}) | {rec['title']} | {claim} | {control} |")
     out.append("")
     for rec in doc["claims"]:
         out.extend(_card(rec))
     return "\n".join(out) + "\n"
+
+
+def _short(verdict: str) -> str:
+    """The overview shows SKIPPED without its reason (the card has it)."""
+    return "SKIPPED" if verdict.startswith("SKIPPED") else verdict
 
 
 def _card(rec: dict) -> list[str]:

@@ -31,7 +31,7 @@ def test_toy_claim_that_does_not_reproduce(arm, evidence):
 @pytest.fixture
 def project(pytester, monkeypatch):
     monkeypatch.setenv("PYTHONPATH", str(ROOT))
-    pytester.makeini("[pytest]\naddopts = --strict-markers -p claimcheck.plugin -p fixtures.plugin\n"
+    pytester.makeini("[pytest]\naddopts = --strict-markers -p claimcheck.plugin -p fixtures.plugin -p no:benchmark\n"
                      "xfail_strict = true\n")
     pytester.makepyfile(test_toy=CLAIMS)
     return pytester
