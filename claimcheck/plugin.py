@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
 import time
 from pathlib import Path
 
@@ -19,6 +18,7 @@ from claimcheck.report import absorb, write_report
 from claimcheck.seeds import derive, seed_everything
 
 PAYLOAD_KEY = "dl_claims_payload"
+CPU_THREADS_PER_PROCESS = 1
 session_key = pytest.StashKey["ClaimSession"]()
 evidence_key = pytest.StashKey[Evidence]()
 _cache_before_key = pytest.StashKey[dict]()
@@ -122,13 +122,14 @@ def pytest_configure(config):
         resnet50_weights=config.getoption("resnet50_weights"),
     )
     is_worker = hasattr(config, "workerinput")
-    if is_worker:  # every xdist worker would start full thread pools: share the cores instead
-        workers = int(config.workerinput.get("workercount", 1))
-        threads = max(1, (os.cpu_count() or 1) // workers)
-        torch.set_num_threads(threads)
+    if device == "cpu":
+        # One thread per process, serial or xdist: CPU float results depend on the thread count, so this
+        # keeps `pytest` and `pytest -n N` numerically identical (and stops xdist workers from each
+        # starting full thread pools). Small models are overhead-bound: parallelism comes from -n.
         from threadpoolctl import threadpool_limits
 
-        threadpool_limits(limits=threads)  # numpy/scipy BLAS and OpenMP pools, for the whole worker
+        torch.set_num_threads(CPU_THREADS_PER_PROCESS)
+        threadpool_limits(limits=CPU_THREADS_PER_PROCESS)  # numpy/scipy BLAS and OpenMP pools
     if device == "cuda":
         torch.backends.cudnn.benchmark = False
         torch.backends.cudnn.deterministic = True
