@@ -10,6 +10,7 @@ from claimcheck.evidence import Card, claim
 from claimcheck.seeds import derive
 from claims.section4.layer_surgery import layer_names, layer_verdict, with_layer_from
 from claims.section4.recipes import deep_mlp_recipe, family_seeds, residual_cnn_recipe, trained_family
+from fixtures.measurements import measurement
 from fixtures.training import evaluate
 
 CARD = Card(
@@ -59,6 +60,7 @@ def fresh_weights(zoo, recipe, seed: int) -> dict[str, torch.Tensor]:
     return zoo.build(recipe, derive(seed, "re-randomized")).state_dict()
 
 
+@measurement
 def measure(zoo, recipe, seeds, source: str, reverse: bool) -> tuple[list[str], np.ndarray, list[float]]:
     """(layer names, drops of shape (seeds, layers), trained accuracies) for one kind of reset."""
     runs = trained_family(zoo, recipe, seeds, reverse=reverse)

@@ -1,0 +1,98 @@
+"""Cached measurements: same value computed or loaded, RNG isolated, keys refuse what they cannot describe."""
+from __future__ import annotations
+
+import dataclasses
+import random
+
+import numpy as np
+import pytest
+import torch
+
+from fixtures import measurements
+from fixtures.cache import ModelCache
+from fixtures.measurements import decode, encode, keyable, measurement
+
+CALLS = []
+
+
+@dataclasses.dataclass(frozen=True)
+class Knob:
+    width: int
+    name: str = "k"
+
+
+class FakeZoo:
+    def __init__(self, root, device="cpu"):
+        self.cache = ModelCache(root)
+        self.run = type("Run", (), {"device": device})()
+
+
+@measurement
+def noisy(zoo, knob: Knob, seeds: list[int], *, scale: float = 1.0):
+    CALLS.append((knob, tuple(seeds)))
+    return {"draw": torch.randn(3).numpy() * scale, "pair": (float(np.random.rand()), random.random()),
+            "seeds": seeds}
+
+
+def test_a_loaded_measurement_equals_the_computed_one_and_is_not_recomputed(tmp_path):
+    CALLS.clear()
+    first = noisy(FakeZoo(tmp_path), Knob(4), [1, 2])
+    second = noisy(FakeZoo(tmp_path), Knob(4), [1, 2])
+    assert len(CALLS) == 1
+    np.testing.assert_array_equal(first["draw"], second["draw"])
+    assert first["draw"].dtype == np.float32 and isinstance(first["pair"], tuple)
+    assert first["pair"] == second["pair"] and first["seeds"] == [1, 2]
+    noisy(FakeZoo(tmp_path), Knob(5), [1, 2])
+    noisy(FakeZoo(tmp_path), Knob(4), [1, 2], scale=2.0)
+    noisy(FakeZoo(tmp_path, device="cuda"), Knob(4), [1, 2])
+    assert len(CALLS) == 4, "arguments and device are part of the key"
+
+
+def test_the_callers_random_streams_are_the_same_whether_computed_or_loaded(tmp_path):
+    def after_measuring():
+        torch.manual_seed(3)
+        np.random.seed(3)
+        random.seed(3)
+        value = noisy(FakeZoo(tmp_path), Knob(7), [9])
+        return value["pair"], (torch.rand(1).item(), np.random.rand(), random.random())
+
+    computed, loaded = after_measuring(), after_measuring()
+    assert computed == loaded
+
+
+def test_the_value_depends_on_the_arguments_not_on_the_callers_seed(tmp_path):
+    torch.manual_seed(1)
+    a = noisy(FakeZoo(tmp_path / "a"), Knob(8), [1])
+    torch.manual_seed(2)
+    b = noisy(FakeZoo(tmp_path / "b"), Knob(8), [1])
+    np.testing.assert_array_equal(a["draw"], b["draw"])
+
+
+def test_a_source_change_recomputes(tmp_path, monkeypatch):
+    CALLS.clear()
+    noisy(FakeZoo(tmp_path), Knob(6), [1])
+    monkeypatch.setattr(measurements, "source_fingerprint", lambda module: "edited")
+    noisy(FakeZoo(tmp_path), Knob(6), [1])
+    assert len(CALLS) == 2
+
+
+def test_shared_sources_are_fingerprinted_but_test_files_only_their_own():
+    fingerprint = measurements.source_fingerprint(__name__)
+    assert fingerprint == measurements.source_fingerprint(__name__)
+    assert fingerprint != measurements.source_fingerprint("fixtures.measurements")
+
+
+@pytest.mark.parametrize("value", [object(), lambda: 0, {1, 2}])
+def test_keys_refuse_values_without_a_stable_description(value):
+    with pytest.raises(TypeError, match="cannot be keyed"):
+        keyable([value])
+
+
+def test_results_round_trip_exactly():
+    value = {"a": np.array([[0.1, 1e-300], [np.inf, -0.0]]), "b": (1, "x", [np.float32(0.3)]),
+             "c": torch.tensor([1, 2], dtype=torch.int64), "d": None}
+    back = decode(encode(value))
+    np.testing.assert_array_equal(back["a"], value["a"])
+    assert back["b"] == (1, "x", [pytest.approx(0.3, rel=1e-7)]) and back["c"].dtype == np.int64
+    with pytest.raises(TypeError, match="cannot return"):
+        encode({"model": torch.nn.Linear(1, 1)})
