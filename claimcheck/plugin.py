@@ -50,8 +50,13 @@ class ClaimSession:
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_protocol(self, item, nextitem):
         """Count the cache's loads and builds during one test, for the report."""
-        item.stash[_cache_before_key] = self.cache.counts()
+        item.stash[_cache_before_key] = self.cache_counts()
         yield
+
+    def cache_counts(self) -> dict[str, int]:
+        """Loads and builds so far (zero until a test asks for the cache: a run without models never
+        imports torch through it)."""
+        return self._cache.counts() if self._cache is not None else {"loaded": 0, "built": 0}
 
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_makereport(self, item, call):
@@ -65,7 +70,7 @@ class ClaimSession:
         arm = item.callspec.params.get("arm", "claim") if hasattr(item, "callspec") else "claim"
         payload = ev.to_json() if ev is not None else {"claim_id": card.id, "arm": arm, "checks": []}
         payload["card"] = dataclasses.asdict(card)
-        before, now = item.stash.get(_cache_before_key, {}), self.cache.counts()
+        before, now = item.stash.get(_cache_before_key, {}), self.cache_counts()
         payload["cache"] = {k: now[k] - before.get(k, 0) for k in now}
         report.user_properties.append((PAYLOAD_KEY, json.dumps(payload)))
 
@@ -104,10 +109,9 @@ def pytest_addoption(parser):
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "claim(id, card): the catalogue item a test verifies")
-    import torch
-
+    requested = config.getoption("device")
     try:
-        device = cfg.resolve_device(config.getoption("device"), torch.cuda.is_available())
+        device = cfg.resolve_device(requested, requested != "cpu" and _cuda_available())
     except ValueError as error:
         raise pytest.UsageError(str(error)) from None
     profile = cfg.PROFILES[config.getoption("claims_scale")]
@@ -123,14 +127,10 @@ def pytest_configure(config):
     )
     is_worker = hasattr(config, "workerinput")
     if device == "cpu":
-        # One thread per process, serial or xdist: CPU float results depend on the thread count, so this
-        # keeps `pytest` and `pytest -n N` numerically identical (and stops xdist workers from each
-        # starting full thread pools). Small models are overhead-bound: parallelism comes from -n.
-        from threadpoolctl import threadpool_limits
-
-        torch.set_num_threads(CPU_THREADS_PER_PROCESS)
-        threadpool_limits(limits=CPU_THREADS_PER_PROCESS)  # numpy/scipy BLAS and OpenMP pools
+        limit_cpu_threads()
     if device == "cuda":
+        import torch
+
         torch.backends.cudnn.benchmark = False
         torch.backends.cudnn.deterministic = True
     session = ClaimSession(run, is_worker, Path(config.rootpath))
@@ -138,11 +138,42 @@ def pytest_configure(config):
     config.pluginmanager.register(session, "dl-claims-session")
 
 
-def pytest_report_header(config):
-    session = config.stash[session_key]
+def _cuda_available() -> bool:
     import torch
 
-    return [f"dl-claims: {session.run.describe()} torch-threads={torch.get_num_threads()}"]
+    return torch.cuda.is_available()
+
+
+def limit_cpu_threads() -> None:
+    """One thread per process, serial or xdist: CPU float results depend on the thread count, so this
+    keeps `pytest` and `pytest -n N` numerically identical (and stops xdist workers from each starting
+    full thread pools). Small models are overhead-bound: parallelism comes from -n.
+
+    The environment covers thread pools started later (and xdist workers, which inherit it);
+    threadpoolctl and torch.set_num_threads cover those already loaded. Called at configure time and
+    again once collection has imported the claims' libraries.
+    """
+    import os
+    import sys
+
+    from threadpoolctl import threadpool_limits
+
+    for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+        os.environ[var] = str(CPU_THREADS_PER_PROCESS)
+    threadpool_limits(limits=CPU_THREADS_PER_PROCESS)  # numpy/scipy BLAS and OpenMP pools
+    if "torch" in sys.modules:
+        sys.modules["torch"].set_num_threads(CPU_THREADS_PER_PROCESS)
+
+
+def pytest_collection_finish(session):
+    if session.config.stash[session_key].run.device == "cpu":
+        limit_cpu_threads()
+
+
+def pytest_report_header(config):
+    session = config.stash[session_key]
+    threads = CPU_THREADS_PER_PROCESS if session.run.device == "cpu" else "default"
+    return [f"dl-claims: {session.run.describe()} cpu-threads-per-process={threads}"]
 
 
 def pytest_collection_modifyitems(config, items):

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import random
+import sys
 
 import numpy as np
 
@@ -23,9 +24,12 @@ def claim_seeds(base: int, claim_id: str, count: int) -> list[int]:
 
 
 def seed_everything(seed: int) -> None:
-    """Seed torch, numpy's legacy global RNG and random (for code that reads global state)."""
-    import torch
+    """Seed torch, numpy's legacy global RNG and random (for code that reads global state).
 
+    torch is seeded when it has been imported, which every module that uses it does at its top (a
+    run of claims without torch never pays for importing it).
+    """
     random.seed(seed)
     np.random.seed(seed % (2**32))
-    torch.manual_seed(seed)
+    if "torch" in sys.modules:
+        sys.modules["torch"].manual_seed(seed)

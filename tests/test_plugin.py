@@ -31,8 +31,10 @@ def test_toy_claim_that_does_not_reproduce(arm, evidence):
 @pytest.fixture
 def project(pytester, monkeypatch):
     monkeypatch.setenv("PYTHONPATH", str(ROOT))
-    pytester.makeini("[pytest]\naddopts = --strict-markers -p claimcheck.plugin -p fixtures.plugin -p no:benchmark\n"
-                     "xfail_strict = true\n")
+    # The toy claims need neither models nor hypothesis: without fixtures.plugin and with --device cpu
+    # nothing imports torch, which keeps the subprocess runs (xdist, shards) cheap.
+    pytester.makeini("[pytest]\naddopts = --strict-markers -p claimcheck.plugin -p no:benchmark "
+                     "-p no:hypothesispytest --device cpu\nxfail_strict = true\n")
     pytester.makepyfile(test_toy=CLAIMS)
     return pytester
 

@@ -11,6 +11,7 @@ from claimcheck.evidence import Card, claim
 from claimcheck.seeds import derive
 from claims.section1.coresets import (class_balanced_k_center, covering_radius, k_center_greedy, one_nn_accuracy,
                                       random_subset, separation_lower_bound)
+from fixtures.measurements import measurement
 from fixtures.zoo import DataSpec
 
 CARD = Card(
@@ -50,6 +51,7 @@ def selections(x: np.ndarray, y: np.ndarray, seed: int, control: bool) -> dict[s
             **{f"random{i}": r for i, r in enumerate(randoms)}}
 
 
+@measurement
 def measure(zoo, seed: int, control: bool) -> dict[str, float]:
     data = zoo.data(DataSpec("digits"), seed)
     x, y = data.x_train.numpy().astype(float), data.y_train.numpy()

@@ -12,6 +12,7 @@ from xgboost import XGBClassifier
 
 from claimcheck import stats
 from claimcheck.evidence import Card, claim
+from fixtures.measurements import measurement
 
 CARD = Card(
     id="1.1",
@@ -93,12 +94,24 @@ def cv_accuracy_with_feature_selection(seed: int, inside_folds: bool) -> float:
     return correct / ESL["n"]
 
 
+@measurement
+def exercise_runs(zoo, seeds: list[int], model_name: str) -> list[tuple[float, float, int]]:
+    """`exercise_accuracies` of `model_name` on the data set of every seed (a cached measurement)."""
+    return [exercise_accuracies(s, model_name) for s in seeds]
+
+
+@measurement
+def cv_accuracies(zoo, seeds: list[int], inside_folds: bool) -> list[float]:
+    """`cv_accuracy_with_feature_selection` on the data set of every seed (a cached measurement)."""
+    return [cv_accuracy_with_feature_selection(s, inside_folds) for s in seeds]
+
+
 @claim(CARD, control=False)
-def test_exercise_code_scores_chance_before_and_after_the_fix_and_the_scaler_leak_is_negligible(arm, evidence):
+def test_exercise_code_scores_chance_before_and_after_the_fix_and_the_scaler_leak_is_negligible(arm, evidence, zoo):
     seeds = evidence.seeds_at_least(SIMULATIONS)
     rows = []
     for name in MODELS:
-        runs = [exercise_accuracies(s, name) for s in seeds]
+        runs = exercise_runs(zoo, seeds, name)
         leaky, fixed, n_test = [r[0] for r in runs], [r[1] for r in runs], runs[0][2]
         rows.append([name, float(np.mean(leaky)), float(np.mean(fixed)), float(np.max(np.abs(np.subtract(leaky, fixed))))])
         for label, acc in (("leaky", leaky), ("fixed", fixed)):
@@ -115,9 +128,9 @@ def test_exercise_code_scores_chance_before_and_after_the_fix_and_the_scaler_lea
 
 
 @claim(CARD)
-def test_selecting_features_on_all_data_before_cross_validation_inflates_accuracy(arm, evidence):
+def test_selecting_features_on_all_data_before_cross_validation_inflates_accuracy(arm, evidence, zoo):
     seeds = evidence.seeds_at_least(SIMULATIONS)
-    accs = [cv_accuracy_with_feature_selection(s, inside_folds=arm == "control") for s in seeds]
+    accs = cv_accuracies(zoo, seeds, inside_folds=arm == "control")
     evidence.measure("cv_accuracy", accs)
     evidence.check(stats.paired_greater(
         accs, [0.5] * len(accs), min_effect=MIN_INFLATION, alpha=ALPHA, seeds=seeds,

@@ -11,6 +11,7 @@ from sklearn.decomposition import PCA
 
 from claimcheck import stats
 from claimcheck.evidence import Card, claim
+from fixtures.measurements import measurement
 from models.linear_maps import pca_inverse_layer, pca_layer
 
 CARD = Card(
@@ -45,8 +46,15 @@ def course_example(n: int, m: int) -> tuple[PCA, np.ndarray]:
     return PCA(n_components=2, random_state=0).fit(x), x
 
 
+@measurement
+def course_example_matches(zoo, n: int, m: int, center: bool) -> tuple[bool, float]:
+    """`layer_matches_transform` on the course's example at size n x m (a cached measurement)."""
+    pca, x = course_example(n, m)
+    return layer_matches_transform(pca, x, center)
+
+
 @claim(CARD)
-def test_pca_transform_equals_a_linear_layer_with_centring_bias(arm, evidence):
+def test_pca_transform_equals_a_linear_layer_with_centring_bias(arm, evidence, zoo):
     center = arm == "claim"
     examples = evidence.profile.examples
 
@@ -66,8 +74,7 @@ def test_pca_transform_equals_a_linear_layer_with_centring_bias(arm, evidence):
     evidence.check(stats.property_holds(check, name="layer(x) == pca.transform(x), inverse too",
                                         examples=examples))
     n, m = (evidence.profile.samples(s) for s in COURSE_SHAPE)
-    pca, x = course_example(n, m)
-    ok, err = layer_matches_transform(pca, x, center)
+    ok, err = course_example_matches(zoo, n, m, center)
     evidence.measure("course_example_max_abs_error", err)
     evidence.check(stats.exact(ok, name=f"course example ({n} x {m}, k=2)", n=n,
                                detail=f"max |layer - transform| = {err:.3g} (tolerance {ATOL})"))

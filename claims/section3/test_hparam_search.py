@@ -10,6 +10,7 @@ from claimcheck import stats
 from claimcheck.evidence import Card, claim
 from claimcheck.seeds import derive
 from claims.section3.hparam_search import Space, leave_one_out
+from fixtures.measurements import measurement
 from fixtures.training import TrainSpec, evaluate
 from fixtures.zoo import DataSpec, Recipe
 from models.init_mlp import INITS, InitMLPConfig
@@ -51,15 +52,31 @@ def regressor() -> XGBRegressor:
     return XGBRegressor(n_estimators=200, max_depth=3, learning_rate=0.1, n_jobs=1, random_state=0)
 
 
+@measurement
+def grid_accuracies(zoo, space: Space, seed: int, epochs: int) -> np.ndarray:
+    """Test accuracy of the model trained at each point of `space.grid()`."""
+    return np.array([evaluate(t.model, t.data.x_test, t.data.y_test)[1]
+                     for t in (zoo.trained(recipe(c, epochs), seed) for c in space.grid())])
+
+
+@measurement
+def loo_predictions(zoo, space: Space, seed: int, epochs: int,
+                    shuffled: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(Y, leave-one-out XGBoost predictions, mean-predictor predictions) over `space.grid()`: Y is
+    `grid_accuracies`, permuted across configurations when `shuffled` (the control)."""
+    measured = grid_accuracies(zoo, space, seed, epochs)
+    y = np.random.default_rng(derive(seed, "shuffle")).permutation(measured) if shuffled else measured
+    x = np.stack([space.encode(c) for c in space.grid()])
+    pred, mean = leave_one_out(x, y, regressor)
+    return y, pred, mean
+
+
 @claim(CARD)
 def test_a_regressor_on_encoded_configurations_predicts_the_accuracy_of_unseen_ones(arm, evidence, zoo):
     seed, epochs = evidence.seeds[0], evidence.profile.epochs(BASE_EPOCHS)
     grid = SPACE.grid()
-    measured = np.array([evaluate(t.model, t.data.x_test, t.data.y_test)[1]
-                         for t in (zoo.trained(recipe(c, epochs), seed) for c in grid)])
-    y = measured if arm == "claim" else np.random.default_rng(derive(seed, "shuffle")).permutation(measured)
-    x = np.stack([SPACE.encode(c) for c in grid])
-    pred, mean = leave_one_out(x, y, regressor)
+    measured = grid_accuracies(zoo, SPACE, seed, epochs)
+    y, pred, mean = loo_predictions(zoo, SPACE, seed, epochs, shuffled=arm == "control")
     evidence.measure("configurations", [list(map(str, c)) for c in grid])
     evidence.measure("measured_accuracy", measured.tolist())
     evidence.check(stats.rank_correlated(pred, y, alpha=ALPHA,
