@@ -18,6 +18,7 @@ from claimcheck.report import absorb, write_report
 from claimcheck.seeds import derive, seed_everything
 
 PAYLOAD_KEY = "dl_claims_payload"
+DURATIONS_FILE = ".test_durations"  # pytest-split's file, committed; also orders xdist's queue
 CPU_THREADS_PER_PROCESS = 1
 session_key = pytest.StashKey["ClaimSession"]()
 evidence_key = pytest.StashKey[Evidence]()
@@ -177,7 +178,8 @@ def pytest_report_header(config):
 
 
 def pytest_collection_modifyitems(config, items):
-    """Let `-k 2.3` and `-k section2` select claims by catalogue id and section."""
+    """Let `-k 2.3` and `-k section2` select claims by catalogue id and section; on xdist workers, queue
+    the longest files first."""
     for item in items:
         marker = item.get_closest_marker("claim")
         if marker is None:
@@ -186,6 +188,37 @@ def pytest_collection_modifyitems(config, items):
         if not isinstance(card, Card) or card.id != marker.args[0]:
             raise pytest.UsageError(f"{item.nodeid}: use claimcheck.evidence.claim(card) to mark claims")
         item.extra_keyword_matches.update({card.id, f"section{card.section}"})
+    if hasattr(config, "workerinput"):
+        longest_files_first(items, Path(config.rootpath) / DURATIONS_FILE)
+
+
+def longest_files_first(items: list, durations_file: Path) -> None:
+    """Order the tests file by file, the files with the longest total committed duration first (tests
+    keep their order inside a file). Every worker sorts the same way, as xdist requires; with the
+    file-wise scheduling below no long file starts last while the other worker sits idle."""
+    try:
+        durations = json.loads(durations_file.read_text())
+    except (OSError, ValueError):
+        return
+    known = sorted(durations.values())
+    default = known[len(known) // 2] if known else 0.0
+    totals: dict[str, float] = {}
+    for item in items:
+        totals[item.path.name] = totals.get(item.path.name, 0.0) + durations.get(item.nodeid, default)
+    position = {item.nodeid: i for i, item in enumerate(items)}
+    items.sort(key=lambda item: (-totals[item.path.name], str(item.path), position[item.nodeid]))
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    """`-n N` hands out whole test files (xdist's loadfile), not single tests: a claim's tests and its
+    control share trained models, and on two workers at once one would wait for the other's lock.
+    An explicit `--dist` other than the default `load` is respected."""
+    if config.getoption("dist") != "load":
+        return None
+    from xdist.scheduler import LoadFileScheduling
+
+    return LoadFileScheduling(config, log)
 
 
 @pytest.fixture

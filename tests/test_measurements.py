@@ -24,7 +24,7 @@ class Knob:
 class FakeZoo:
     def __init__(self, root, device="cpu"):
         self.cache = ModelCache(root)
-        self.run = type("Run", (), {"device": device})()
+        self.run = type("Run", (), {"device": device, "scale": "smoke", "seed_base": 1, "seeds": 3})()
 
 
 @measurement

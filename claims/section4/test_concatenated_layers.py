@@ -8,6 +8,7 @@ from claimcheck.evidence import Card, claim
 from claimcheck.seeds import derive
 from claims.section4.recipes import deep_mlp_recipe, family_seeds, trained_family
 from claims.section4.representations import mlp_features, ridge_probe_accuracy
+from fixtures.measurements import measurement
 
 CARD = Card(
     id="4.3",
@@ -61,11 +62,17 @@ def accuracies(model, data, *, join_seed: int | None) -> dict[str, object]:
             "concatenated": probe(np.hstack(layers_train), np.hstack(layers_test))}
 
 
+@measurement
+def family_accuracies(zoo, recipe, seeds, misaligned_join: bool) -> list[dict[str, object]]:
+    """accuracies() of each network of the family; with misaligned_join, joined misaligned with its seed."""
+    nets = trained_family(zoo, recipe, seeds)
+    return [accuracies(t.model, t.data, join_seed=s if misaligned_join else None) for t, s in zip(nets, seeds)]
+
+
 @claim(CARD)
 def test_concatenated_layers_classify_as_well_as_the_best_layer_and_far_better_than_the_input(arm, evidence, zoo):
     recipe, seeds = deep_mlp_recipe(evidence.profile), family_seeds(evidence, FAMILY)
-    nets = trained_family(zoo, recipe, seeds)
-    runs = [accuracies(t.model, t.data, join_seed=None if arm == "claim" else s) for t, s in zip(nets, seeds)]
+    runs = family_accuracies(zoo, recipe, seeds, misaligned_join=arm != "claim")
     concat = [r["concatenated"] for r in runs]
     best = [max(r["layers"]) for r in runs]
     inputs = [r["input"] for r in runs]

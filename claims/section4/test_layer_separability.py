@@ -8,6 +8,7 @@ from claimcheck import stats
 from claimcheck.evidence import Card, claim
 from claims.section4.recipes import deep_mlp_recipe, family_seeds, trained_family
 from claims.section4.representations import mlp_features, numerical_rank, ridge_probe_accuracy, untrained_copy
+from fixtures.measurements import measurement
 
 CARD = Card(
     id="4.4",
@@ -48,13 +49,20 @@ def probe_curve(model, data) -> tuple[list[float], list[int]]:
     return accs, [numerical_rank(b, rel_tol=RANK_TOL) for b in test]
 
 
+@measurement
+def probe_curves(zoo, recipe, seeds, trained: bool) -> list[tuple[list[float], list[int]]]:
+    """probe_curve of each network of the family, trained or (trained=False) at its checkpoint 0."""
+    nets = trained_family(zoo, recipe, seeds)
+    return [probe_curve(t.model if trained else untrained_copy(recipe, t), t.data) for t in nets]
+
+
 @claim(CARD)
 def test_probe_accuracy_rises_then_plateaus_while_rank_collapses_in_a_deep_mlp(arm, evidence, zoo):
     recipe, seeds = deep_mlp_recipe(evidence.profile), family_seeds(evidence, FAMILY)
-    nets = trained_family(zoo, recipe, seeds)
-    curves = {"untrained": [probe_curve(untrained_copy(recipe, t), t.data) for t in nets]}
+    data = zoo.data(recipe.data, seeds[0])
+    curves = {"untrained": probe_curves(zoo, recipe, seeds, trained=False)}
     if arm == "claim":  # the figure shows both; the control arm measures the untrained nets only
-        curves = {"trained": [probe_curve(t.model, t.data) for t in nets], **curves}
+        curves = {"trained": probe_curves(zoo, recipe, seeds, trained=True), **curves}
     which = "trained" if arm == "claim" else "untrained"
     accs = np.array([c[0] for c in curves[which]])[:, 1:]      # (seeds, hidden layers)
     ranks = np.array([c[1] for c in curves[which]])[:, 1:]
@@ -68,13 +76,13 @@ def test_probe_accuracy_rises_then_plateaus_while_rank_collapses_in_a_deep_mlp(a
     evidence.check(stats.equivalent(
         accs.max(1) - accs[:, -1], reference=0.0, margin=PLATEAU_MARGIN, alpha=ALPHA, seeds=seeds,
         label="best - last layer", name=f"{which}: the last layer is as separable as the best one (plateau)"))
-    classes = nets[0].data.num_classes
+    classes = data.num_classes
     evidence.check(stats.holds_in_every_seed(
         (ranks[:, half:] <= classes).all(1), seeds=seeds,
         values={"max rank in the second half": ranks[:, half:].max(1).tolist()},
         name=f"{which}: the deep layers' numerical rank is at most the number of classes ({classes})"))
     evidence.table(f"Mean over {len(seeds)} seeds, {which} network", ["layer", "probe accuracy", "numerical rank"],
-                   [["input", float(np.mean([c[0][0] for c in curves[which]])), int(nets[0].data.in_features)]]
+                   [["input", float(np.mean([c[0][0] for c in curves[which]])), int(data.in_features)]]
                    + [[j + 1, float(accs[:, j].mean()), float(ranks[:, j].mean())] for j in range(accs.shape[1])])
     if arm == "claim":
         _plot(evidence, curves)

@@ -12,6 +12,7 @@ from claimcheck.evidence import Card, claim
 from claims.section4.recipes import deep_mlp_recipe, family_seeds, trained_family
 from claims.section4.representations import (cka_matrix, debiased_cka, layer_outputs, linear_cka,
                                              mean_cca_similarity, mlp_layer_nodes, untrained_copy)
+from fixtures.measurements import measurement
 
 CARD = Card(
     id="4.2",
@@ -102,19 +103,27 @@ def layer_reps(model, data, nodes) -> list[np.ndarray]:
     return [f.double().numpy() for f in layer_outputs(model, data.x_test, nodes)]
 
 
-@claim(CARD)
-def test_cka_identifies_corresponding_layers_of_networks_trained_from_different_seeds(arm, evidence, zoo):
-    recipe = deep_mlp_recipe(evidence.profile)
-    seeds = family_seeds(evidence, FAMILY)
+@measurement
+def cka_matrices(zoo, recipe, seeds, untrained_partner: bool) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """Per network of the family: its (layers x layers) linear CKA matrix against its partner (the next
+    seed's network, trained or, with untrained_partner, at checkpoint 0) and against itself."""
     nets = trained_family(zoo, recipe, seeds)
     nodes = mlp_layer_nodes(nets[0].model)
     matrices, within = [], []
     for i, net in enumerate(nets):
         partner = nets[(i + 1) % len(nets)]
-        other = partner.model if arm == "claim" else untrained_copy(recipe, partner)
+        other = untrained_copy(recipe, partner) if untrained_partner else partner.model
         reps = layer_reps(net.model, net.data, nodes)
         matrices.append(cka_matrix(reps, layer_reps(other, net.data, nodes)))
         within.append(cka_matrix(reps, reps))
+    return matrices, within
+
+
+@claim(CARD)
+def test_cka_identifies_corresponding_layers_of_networks_trained_from_different_seeds(arm, evidence, zoo):
+    recipe = deep_mlp_recipe(evidence.profile)
+    seeds = family_seeds(evidence, FAMILY)
+    matrices, within = cka_matrices(zoo, recipe, seeds, untrained_partner=arm != "claim")
     matched = np.array([m.argmax(1) for m in matrices])               # (pairs, layers): partner's best layer
     hits = matched == np.arange(matched.shape[1])
     evidence.measure("model seeds", seeds)
@@ -133,7 +142,7 @@ def test_cka_identifies_corresponding_layers_of_networks_trained_from_different_
                   f"layers {EARLY_LAYERS + 1}-{hits.shape[1]}: mean CKA {inside:.2f} between different layers of "
                   f"one network, {np.mean([m[tunnel, tunnel] for m in matrices]):.2f} with the partner's layers")
     evidence.table("Partner's most similar layer (1-based), per pair", ["pair"] + [str(j + 1) for j in
-                   range(matched.shape[1])], [[f"{i}-{(i + 1) % len(nets)}"] + [int(k) + 1 for k in row]
+                   range(matched.shape[1])], [[f"{i}-{(i + 1) % len(seeds)}"] + [int(k) + 1 for k in row]
                                               for i, row in enumerate(matched)])
     _heatmaps(evidence, np.mean(within, axis=0), np.mean(matrices, axis=0), trained_partner=arm == "claim")
 

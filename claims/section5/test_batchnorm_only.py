@@ -11,6 +11,7 @@ from claimcheck.evidence import Card, claim
 from claimcheck.seeds import derive
 from claims.section4.recipes import residual_cnn_recipe
 from claims.section5.subset_training import bn_parameters, cosine, random_weight_subset
+from fixtures.measurements import measurement
 from fixtures.training import TrainSpec, evaluate, train
 
 CARD = Card(
@@ -42,11 +43,11 @@ MIN_ABOVE_CHANCE = 0.25  # accuracy must exceed 35%; pilot 65-69% (standard), un
 CHANCE = 0.1
 
 
-def trained_subset(zoo, seed: int, which: str):
+def trained_subset(zoo, profile, seed: int, which: str):
     """The residual CNN of `seed` with only `which` parameters trained ('bn' or 'random-weights')."""
-    recipe = residual_cnn_recipe(zoo.run.profile)
+    recipe = residual_cnn_recipe(profile)
     data = zoo.data(recipe.data, seed)
-    spec = TrainSpec(epochs=zoo.run.profile.epochs(BN_EPOCHS), lr=LR, batch_size=64)
+    spec = TrainSpec(epochs=profile.epochs(BN_EPOCHS), lr=LR, batch_size=64)
     key = {"kind": "subset-trained", "which": which, "recipe": recipe.spec(), "train": dataclasses.asdict(spec),
            "seed": seed, "scale": zoo.run.scale, "device": zoo.run.device}
 
@@ -71,13 +72,27 @@ def accuracy_on_test(model, data) -> tuple[float, int, int]:
     return acc, round(acc * len(data.y_test)), len(data.y_test)
 
 
+@measurement
+def subset_accuracies(zoo, profile, seeds: list[int], which: str, *, reverse: bool = False
+                      ) -> list[tuple[float, int, int]]:
+    """accuracy_on_test per seed (in seed order) of the residual CNN with only `which` parameters trained
+    ('bn' or 'random-weights'), or untrained ('none': checkpoint 0). reverse=True visits the seeds last to
+    first (two tests training the same models at once then train different seeds, as in trained_family)."""
+    recipe = residual_cnn_recipe(profile)
+    order = list(reversed(range(len(seeds)))) if reverse else list(range(len(seeds)))
+    runs = {}
+    for i in order:
+        if which == "none":
+            runs[i] = accuracy_on_test(zoo.build(recipe, seeds[i]).eval(), zoo.data(recipe.data, seeds[i]))
+        else:
+            runs[i] = accuracy_on_test(*trained_subset(zoo, profile, seeds[i], which))
+    return [runs[i] for i in range(len(seeds))]
+
+
 @claim(CARD)
 def test_training_only_batchnorm_scale_and_shift_gives_far_above_chance_accuracy(arm, evidence, zoo):
     seeds, recipe = evidence.seeds, residual_cnn_recipe(evidence.profile)
-    if arm == "claim":
-        runs = [accuracy_on_test(*trained_subset(zoo, s, "bn")) for s in seeds]
-    else:
-        runs = [accuracy_on_test(zoo.build(recipe, s).eval(), zoo.data(recipe.data, s)) for s in seeds]
+    runs = subset_accuracies(zoo, evidence.profile, seeds, "bn" if arm == "claim" else "none")
     hits, trials = sum(r[1] for r in runs), sum(r[2] for r in runs)
     evidence.measure("test accuracy per seed", [r[0] for r in runs])
     model = zoo.build(recipe, seeds[0])
@@ -92,8 +107,8 @@ def test_training_only_batchnorm_scale_and_shift_gives_far_above_chance_accuracy
 @claim(CARD, control=False)
 def test_batchnorm_only_beats_training_as_many_randomly_chosen_weights(arm, evidence, zoo):
     seeds = evidence.seeds
-    bn = [accuracy_on_test(*trained_subset(zoo, s, "bn"))[0] for s in reversed(seeds)][::-1]
-    rand = [accuracy_on_test(*trained_subset(zoo, s, "random-weights"))[0] for s in seeds]
+    bn = [r[0] for r in subset_accuracies(zoo, evidence.profile, seeds, "bn", reverse=True)]
+    rand = [r[0] for r in subset_accuracies(zoo, evidence.profile, seeds, "random-weights")]
     evidence.check(stats.paired_greater(
         bn, rand, min_effect=0.0, alpha=ALPHA, seeds=seeds, labels=("BN only", "random weights"),
         name="BN-only (448 parameters) beats 448 randomly chosen conv weights (2 per channel)"))

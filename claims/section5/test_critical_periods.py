@@ -12,6 +12,7 @@ from claimcheck import stats
 from claimcheck.evidence import Card, claim
 from claimcheck.seeds import derive
 from claims.section5.deep_linear import TwoPathwayConfig, blank_view_b, squared_error, two_view_population
+from fixtures.measurements import measurement
 from fixtures.training import TrainSpec, train
 from fixtures.zoo import DataSpec
 from models.mlp import MLPConfig
@@ -77,8 +78,9 @@ def replicate(members: list[torch.nn.Module], copies: int) -> list[torch.nn.Modu
     return [copy.deepcopy(m) for m in members for _ in range(copies)]
 
 
-def pathway_shares(profile, seeds: list[int], depth: int) -> np.ndarray:
-    """Pathway b's final share, shape (seeds, conditions)."""
+@measurement
+def pathway_shares(zoo, profile, seeds: list[int], depth: int) -> np.ndarray:
+    """Pathway b's final share, shape (seeds, conditions) (the zoo only caches the result)."""
     steps, deficit, late = (profile.epochs(DLN[k]) for k in ("steps", "deficit", "late_start"))
     members = len(seeds) * len(CONDITIONS)
     with torch.random.fork_rng(devices=[]):
@@ -99,9 +101,9 @@ def pathway_shares(profile, seeds: list[int], depth: int) -> np.ndarray:
 
 
 @claim(CARD)
-def test_an_early_deficit_suppresses_a_pathway_of_a_deep_linear_network_for_good(arm, evidence):
+def test_an_early_deficit_suppresses_a_pathway_of_a_deep_linear_network_for_good(arm, evidence, zoo):
     depth = DLN["depth"] if arm == "claim" else 1
-    shares = pathway_shares(evidence.profile, evidence.seeds, depth)
+    shares = pathway_shares(zoo, evidence.profile, evidence.seeds, depth)
     col = {c: shares[:, i] for i, c in enumerate(CONDITIONS)}
     evidence.check(stats.paired_greater(
         col["late"], col["early"], min_effect=MIN_SHARE_GAP, alpha=ALPHA, seeds=evidence.seeds,

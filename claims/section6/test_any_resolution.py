@@ -13,6 +13,7 @@ from claims.section6 import imagenet
 from claims.section6.landscape import same_state, state_snapshot
 from claims.section6.resolution import CNN_OWNER, RRC, cnn_recipe, recalibrated, resize, trained_with
 from claims.section7.twins import borrow_seeds
+from fixtures.measurements import measurement
 from fixtures.training import evaluate
 
 CARD = Card(
@@ -118,15 +119,23 @@ def accuracy_curve(model: nn.Module, data, recalibrate: bool) -> list[float]:
     return out
 
 
+@measurement
+def accuracy_curves(zoo, recipe, seeds: list[int], crops: bool, recalibrate: bool) -> list[list[float]]:
+    """Per seed, test accuracy at each of TEST_SIZES of the CNN trained with random-resized crops (RRC) or
+    plainly, with BN statistics as trained or recalibrated at each size."""
+    models = ([trained_with(zoo, recipe, RRC, s) for s in seeds] if crops
+              else [(t.model, t.data) for t in (zoo.trained(recipe, s) for s in seeds)])
+    return [accuracy_curve(m, d, recalibrate) for m, d in models]
+
+
 @claim(CARD, xfail_claim=FIXRES_MEASURED)
 def test_testing_above_the_training_resolution_helps_after_random_resized_crops(arm, evidence, zoo):
     recipe, seeds = cnn_recipe(evidence.profile), borrow_seeds(evidence, CNN_OWNER)
     curves = {}
     if arm == "claim":  # the models of its own first: the plain ones are shared with 6.1 (maybe training elsewhere)
-        rrc = [trained_with(zoo, recipe, RRC, s) for s in seeds]
-        curves["crops"] = [accuracy_curve(m, d, False) for m, d in rrc]
-        curves["crops, BN recalibrated"] = [accuracy_curve(m, d, True) for m, d in rrc]
-    curves["no crops"] = [accuracy_curve(t.model, t.data, False) for t in (zoo.trained(recipe, s) for s in seeds)]
+        curves["crops"] = accuracy_curves(zoo, recipe, seeds, crops=True, recalibrate=False)
+        curves["crops, BN recalibrated"] = accuracy_curves(zoo, recipe, seeds, crops=True, recalibrate=True)
+    curves["no crops"] = accuracy_curves(zoo, recipe, seeds, crops=False, recalibrate=False)
     _fixres_report(evidence, curves)
     i8, higher = TEST_SIZES.index(TRAIN_SIZE), [i for i, s in enumerate(TEST_SIZES) if s > TRAIN_SIZE]
     tested = np.array(curves["crops" if arm == "claim" else "no crops"])

@@ -9,6 +9,7 @@ from claimcheck import stats
 from claimcheck.evidence import Card, claim
 from claims.section6.resolution import FCN_MIN_SEEDS, FCN_OWNER, MULTIRES, RESOLUTIONS, fcn_recipe, resize, trained_with
 from claims.section7.twins import borrow_seeds
+from fixtures.measurements import measurement
 from models.fully_conv import disallowed_modules, has_linear
 
 CARD = Card(
@@ -49,6 +50,20 @@ def runs_at(model: nn.Module, size: int) -> bool:
         return False
 
 
+@measurement
+def hits_per_resolution(zoo, recipe, seeds: list[int]) -> dict:
+    """Per seed, correct test predictions at each of RESOLUTIONS ("hits", keyed by the resolution as a string)
+    of the classifier of `recipe` trained at MULTIRES, and the test set sizes ("n_test")."""
+    hits, n_test = {str(r): [] for r in RESOLUTIONS}, []
+    for seed in seeds:
+        model, data = trained_with(zoo, recipe, MULTIRES, seed)
+        for r in RESOLUTIONS:
+            with torch.no_grad():
+                hits[str(r)].append(int((model(resize(data.x_test, r)).argmax(1) == data.y_test).sum()))
+        n_test.append(len(data.y_test))
+    return {"hits": hits, "n_test": n_test}
+
+
 @claim(CARD)
 def test_a_network_of_only_convolutions_classifies_digits_at_several_resolutions(arm, evidence, zoo):
     if arm == "control":
@@ -56,19 +71,16 @@ def test_a_network_of_only_convolutions_classifies_digits_at_several_resolutions
         _structure_checks(evidence, model)
         return
     seeds = borrow_seeds(evidence, FCN_OWNER, FCN_MIN_SEEDS)
-    runs = [trained_with(zoo, fcn_recipe(evidence.profile), MULTIRES, s) for s in seeds]
-    _structure_checks(evidence, runs[0][0])
-    accuracy = {r: [] for r in RESOLUTIONS}
-    for model, data in runs:
-        for r in RESOLUTIONS:
-            with torch.no_grad():
-                accuracy[r].append(int((model(resize(data.x_test, r)).argmax(1) == data.y_test).sum()))
-    n_test = sum(len(d.y_test) for _, d in runs)
+    recipe = fcn_recipe(evidence.profile)
+    _structure_checks(evidence, trained_with(zoo, recipe, MULTIRES, seeds[0])[0])
+    measured = hits_per_resolution(zoo, recipe, seeds)
+    accuracy, n_tests = {r: measured["hits"][str(r)] for r in RESOLUTIONS}, measured["n_test"]
+    n_test = sum(n_tests)
     for r in RESOLUTIONS:
         evidence.check(stats.above_chance(
             sum(accuracy[r]), n_test, chance=0.1, min_effect=MIN_ABOVE_CHANCE, alpha=ALPHA, seeds=seeds,
             name=f"test accuracy at {r} x {r} far above chance"))
-    rates = {r: [h / len(d.y_test) for h, (_, d) in zip(accuracy[r], runs)] for r in RESOLUTIONS}
+    rates = {r: [h / n for h, n in zip(accuracy[r], n_tests)] for r in RESOLUTIONS}
     evidence.table("Test accuracy per resolution (per seed)", ["seed", *(f"{r} px" for r in RESOLUTIONS)],
                    [[s, *(rates[r][i] for r in RESOLUTIONS)] for i, s in enumerate(seeds)])
     fig, ax = plt.subplots(figsize=(5.5, 3.6))

@@ -11,6 +11,7 @@ from sklearn.neighbors import KNeighborsClassifier
 from claimcheck import stats
 from claimcheck.evidence import Card, claim
 from claims.section6.resolution import cnn_recipe
+from fixtures.measurements import measurement
 
 CARD = Card(
     id="6.1",
@@ -63,21 +64,29 @@ def separability(train_x: np.ndarray, train_y: np.ndarray, test_x: np.ndarray, t
     return float(knn.score(z_test, test_y)), float(silhouette_score(z_test, test_y)), z_test
 
 
-@claim(CARD)
-def test_the_deepest_cnn_layers_separate_the_classes_best_in_two_dimensions(arm, evidence, zoo):
-    recipe = cnn_recipe(evidence.profile)
+@measurement
+def separability_per_layer(zoo, recipe, seeds: list[int], trained: bool) -> dict:
+    """Per seed and LAYERS entry, the 2-D separability of the trained (or untrained) CNN's features: "knn"
+    and "silhouette" of shape (seeds, layers); "projections" (the first seed's 2-D test projection of each
+    layer, in LAYERS order) and "labels" (its test labels) for the figure."""
     scores, silhouettes, shown = [], [], None
-    for seed in evidence.seeds:
-        trained = zoo.trained(recipe, seed)
-        data = trained.data
-        model = trained.model if arm == "claim" else zoo.build(recipe, seed).to(data.x_train.device)
+    for seed in seeds:
+        run = zoo.trained(recipe, seed)
+        data = run.data
+        model = run.model if trained else zoo.build(recipe, seed).to(data.x_train.device)
         feats_train, feats_test = layer_features(model, data.x_train), layer_features(model, data.x_test)
         y_train, y_test = data.y_train.cpu().numpy(), data.y_test.cpu().numpy()
         results = {n: separability(feats_train[n], y_train, feats_test[n], y_test) for n in LAYERS}
         scores.append([results[n][0] for n in LAYERS])
         silhouettes.append([results[n][1] for n in LAYERS])
-        shown = shown or ({n: r[2] for n, r in results.items()}, y_test, scores[-1])
-    scores_arr, names = np.array(scores), list(LAYERS)
+        shown = shown or ([results[n][2] for n in LAYERS], y_test)
+    return {"knn": np.array(scores), "silhouette": np.array(silhouettes), "projections": shown[0], "labels": shown[1]}
+
+
+@claim(CARD)
+def test_the_deepest_cnn_layers_separate_the_classes_best_in_two_dimensions(arm, evidence, zoo):
+    measured = separability_per_layer(zoo, cnn_recipe(evidence.profile), evidence.seeds, trained=arm == "claim")
+    scores_arr, silhouettes, names = measured["knn"], measured["silhouette"], list(LAYERS)
     depth = np.tile(np.arange(len(names)), len(scores_arr))
     evidence.check(stats.rank_correlated(
         depth, scores_arr.ravel(), alpha=ALPHA,
@@ -90,6 +99,7 @@ def test_the_deepest_cnn_layers_separate_the_classes_best_in_two_dimensions(arm,
                    ["layer", "5-NN accuracy", "silhouette"],
                    [[n, scores_arr[:, i].mean(), np.mean(silhouettes, 0)[i]] for i, n in enumerate(names)])
     evidence.measure("knn_accuracy_per_layer", scores_arr.tolist())
+    shown = (dict(zip(LAYERS, measured["projections"])), measured["labels"], scores_arr[0].tolist())
     _figure(evidence, shown, scores_arr, arm)
 
 

@@ -9,6 +9,7 @@ from claimcheck import stats
 from claimcheck.evidence import Card, claim
 from claims.section6 import landscape as ls
 from claims.section7.twins import DEEP, SHALLOW, borrow_seeds, twin_recipe
+from fixtures.measurements import measurement
 
 CARD = Card(
     id="6.5",
@@ -47,27 +48,36 @@ MIN_NONCONVEX_GAP = 0.1   # pilot (5 seeds): non-convex fraction plain 16 = 0.49
 MIN_LOG_CURVATURE_GAP = 0.0  # pilot: ln(plain/residual) curvature 0.5-1.3 at depth 16, -0.5-0.05 at depth 2
 
 
-def _twins(evidence, zoo, depth: int, residual: bool):
-    return [zoo.trained(twin_recipe(depth, residual, evidence.profile), s) for s in borrow_seeds(evidence)]
+def _twins(zoo, recipe, seeds: list[int]):
+    return [zoo.trained(recipe, s) for s in seeds]
 
 
 def _eval_data(run) -> tuple[torch.Tensor, torch.Tensor]:
     return run.data.x_train[:N_EVAL], run.data.y_train[:N_EVAL]
 
 
-@claim(CARD)
-def test_the_trained_point_is_a_minimum_along_filter_normalized_directions(arm, evidence, zoo):
-    runs = _twins(evidence, zoo, DEEP, True)
-    minimum, untouched, curves = [], [], []
-    for seed, run in zip(evidence.seeds, runs):
-        model = run.model if arm == "claim" else zoo.build(twin_recipe(DEEP, True, evidence.profile), seed)
+@measurement
+def minimum_curves(zoo, recipe, seeds: list[int], trained: bool) -> dict:
+    """1-D filter-normalized loss curves around the trained (or initial) model of each seed: "curves" of
+    shape (seeds, N_DIRECTIONS, len(ALPHAS_1D)), and "untouched": whether the model's state stayed
+    bit-identical while they were evaluated."""
+    curves, untouched = [], []
+    for seed, run in zip(seeds, _twins(zoo, recipe, seeds)):
+        model = run.model if trained else zoo.build(recipe, seed)
         model = model.to(run.data.x_train.device).eval()
         snapshot, x, y = ls.state_snapshot(model), *_eval_data(run)
-        seed_curves = [ls.curve_1d(model, ls.random_direction(model, seed + k), ALPHAS_1D, x, y)
-                       for k in range(N_DIRECTIONS)]
-        minimum.append(all(ls.is_minimum_at_zero(ALPHAS_1D, c) for c in seed_curves))
+        curves.append([ls.curve_1d(model, ls.random_direction(model, seed + k), ALPHAS_1D, x, y)
+                       for k in range(N_DIRECTIONS)])
         untouched.append(ls.same_state(model, snapshot))
-        curves.append(seed_curves)
+    return {"curves": np.array(curves), "untouched": untouched}
+
+
+@claim(CARD)
+def test_the_trained_point_is_a_minimum_along_filter_normalized_directions(arm, evidence, zoo):
+    seeds = borrow_seeds(evidence)
+    measured = minimum_curves(zoo, twin_recipe(DEEP, True, evidence.profile), seeds, trained=arm == "claim")
+    curves, untouched = measured["curves"], measured["untouched"]
+    minimum = [all(ls.is_minimum_at_zero(ALPHAS_1D, c) for c in seed_curves) for seed_curves in curves]
     evidence.check(stats.holds_in_every_seed(
         untouched, seeds=evidence.seeds, name="evaluating the landscape leaves the model's state bit-identical"),
         expect=True)
@@ -88,21 +98,37 @@ def test_the_trained_point_is_a_minimum_along_filter_normalized_directions(arm, 
     evidence.save_figure(fig, "curves-1d")
 
 
+@measurement
+def rescaling_curves(zoo, recipe, seeds: list[int], direction_seeds: list[int], normalize: bool) -> dict:
+    """Per seed, each block of the trained model rescaled by a random factor in SCALE_RANGE: the "factors",
+    the relative max logit difference rescaled vs original ("logit_gap"), and the 1-D loss curves along the
+    same (filter-normalized or raw) direction "before" and "after" rescaling (arrays (seeds, len(ALPHAS_1D))).
+    The factors and the direction of the i-th model are drawn with direction_seeds[i]."""
+    factors, logit_gap, before, after = [], [], [], []
+    for seed, run in zip(direction_seeds, _twins(zoo, recipe, seeds)):
+        rng = np.random.default_rng(seed)
+        factors.append(np.exp(rng.uniform(*np.log(SCALE_RANGE), size=len(run.model.blocks))).tolist())
+        scaled, (x, y) = ls.rescaled_copy(run.model, factors[-1]), _eval_data(run)
+        with torch.no_grad():
+            logits, logits_scaled = run.model(x), scaled(x)
+        logit_gap.append(float((logits_scaled - logits).abs().max() / logits.abs().max()))
+        b, a = (ls.curve_1d(m, ls.random_direction(m, seed, filter_normalize=normalize), ALPHAS_1D, x, y)
+                for m in (run.model, scaled))
+        before.append(b)
+        after.append(a)
+    return {"factors": factors, "logit_gap": logit_gap, "before": np.array(before), "after": np.array(after)}
+
+
 @claim(CARD)
 def test_filter_normalization_makes_the_landscape_invariant_to_layer_rescaling(arm, evidence, zoo):
     normalize = arm == "claim"
-    gaps, same_function, shown = [], [], None
-    for seed, run in zip(evidence.seeds, _twins(evidence, zoo, DEEP, True)):
-        rng = np.random.default_rng(seed)
-        factors = np.exp(rng.uniform(*np.log(SCALE_RANGE), size=len(run.model.blocks))).tolist()
-        scaled, (x, y) = ls.rescaled_copy(run.model, factors), _eval_data(run)
-        with torch.no_grad():
-            logits, logits_scaled = run.model(x), scaled(x)
-        same_function.append(float((logits_scaled - logits).abs().max() / logits.abs().max()) < REL_TOL)
-        before, after = (ls.curve_1d(m, ls.random_direction(m, seed, filter_normalize=normalize), ALPHAS_1D, x, y)
-                         for m in (run.model, scaled))
-        gaps.append(float(np.max(np.abs(after - before) / np.maximum(np.abs(before), 1e-12))))
-        shown = shown or (before, after, factors)
+    own_seeds = evidence.seeds   # factors and directions: 6.5's own seeds; models: 7.2's (borrowed)
+    measured = rescaling_curves(zoo, twin_recipe(DEEP, True, evidence.profile), borrow_seeds(evidence), own_seeds,
+                                normalize)
+    same_function = [g < REL_TOL for g in measured["logit_gap"]]
+    gaps = [float(np.max(np.abs(after - before) / np.maximum(np.abs(before), 1e-12)))
+            for before, after in zip(measured["before"], measured["after"])]
+    shown = (measured["before"][0], measured["after"][0], measured["factors"][0])
     evidence.check(stats.holds_in_every_seed(
         same_function, seeds=evidence.seeds, name="the rescaled network computes the same function"), expect=True)
     evidence.check(stats.holds_in_every_seed(
@@ -117,14 +143,27 @@ def test_filter_normalization_makes_the_landscape_invariant_to_layer_rescaling(a
     evidence.save_figure(fig, "rescaling")
 
 
+@measurement
+def loss_surfaces(zoo, recipe, seeds: list[int], direction_seeds: list[int]) -> np.ndarray:
+    """The 2-D loss surface on ALPHAS_2D x ALPHAS_2D around the trained model of each seed: (seeds, 11, 11).
+    The two directions around the i-th model are drawn with direction_seeds[i] (+0, +1)."""
+    surfaces = []
+    for seed, run in zip(direction_seeds, _twins(zoo, recipe, seeds)):
+        d1, d2 = (ls.random_direction(run.model, seed + k) for k in range(2))
+        surfaces.append(ls.surface_2d(run.model, d1, d2, ALPHAS_2D, *_eval_data(run)))
+    return np.array(surfaces)
+
+
 @claim(CARD)
 def test_a_deep_residual_net_has_a_smoother_landscape_than_its_plain_twin(arm, evidence, zoo):
     depth = DEEP if arm == "claim" else SHALLOW
-    surfaces = {r: [] for r in (True, False)}
-    for residual in (True, False):          # residual first: 7.2 (maybe on another worker) starts with plain
-        for seed, run in zip(evidence.seeds, _twins(evidence, zoo, depth, residual)):
-            d1, d2 = (ls.random_direction(run.model, seed + k) for k in range(2))
-            surfaces[residual].append(ls.surface_2d(run.model, d1, d2, ALPHAS_2D, *_eval_data(run)))
+    own_seeds, seeds = evidence.seeds, borrow_seeds(evidence)
+    # Residual first: 7.2 (maybe on another worker) starts with plain. Directions around the residual twins
+    # are drawn from 6.5's own seeds, around the plain twins from the borrowed 7.2 seeds: independent draws
+    # either way, so the paired comparison (by seed index) is unaffected.
+    direction_seeds = {True: own_seeds, False: seeds}
+    surfaces = {r: list(loss_surfaces(zoo, twin_recipe(depth, r, evidence.profile), seeds, direction_seeds[r]))
+                for r in (True, False)}
     step, mid = ALPHAS_2D[1] - ALPHAS_2D[0], len(ALPHAS_2D) // 2
     nonconvex = {r: [ls.nonconvex_fraction(s, step) for s in v] for r, v in surfaces.items()}
     curv = {r: [np.log(max(ls.curvature(ALPHAS_2D, s[:, mid]), 1e-12)) for s in v] for r, v in surfaces.items()}

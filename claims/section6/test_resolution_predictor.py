@@ -11,6 +11,7 @@ from claimcheck.evidence import Card, claim
 from claims.section6.resolution import (FCN_FIT, FCN_MIN_SEEDS, FCN_OWNER, MULTIRES, RESOLUTIONS, fcn_recipe, flops,
                                         resize, trained_with)
 from claims.section7.twins import borrow_seeds
+from fixtures.measurements import measurement
 from fixtures.training import predict_logits
 from fixtures.zoo import DataSpec
 
@@ -90,19 +91,30 @@ def _correct(model, x, y) -> tuple[np.ndarray, np.ndarray]:
     return np.stack([p.argmax(1) == y.cpu().numpy() for p in probs], 1), probs[0]
 
 
-@claim(CARD)
-def test_predicting_the_resolution_per_image_keeps_accuracy_at_a_lower_mean_cost(arm, evidence, zoo):
-    seeds = borrow_seeds(evidence, FCN_OWNER, FCN_MIN_SEEDS)
-    rows, points = [], []
+@measurement
+def resolution_choices(zoo, recipe, seeds: list[int]) -> list[dict]:
+    """Per seed, for the classifier of `recipe` trained at MULTIRES: "cost" (FLOPs per resolution), "correct"
+    ((n_test, resolutions) bool) and "chosen" (the resolution index P(x) assigns to each test image, P fitted
+    on the training samples the classifier never saw)."""
+    out = []
     for seed in seeds:
-        model, data = trained_with(zoo, fcn_recipe(evidence.profile), MULTIRES, seed)
+        model, data = trained_with(zoo, recipe, MULTIRES, seed)
         full = zoo.data(DataSpec("digits-images"), seed)
         assert torch.equal(full.x_train[:FCN_FIT], data.x_train), "P(x) must be fitted on unseen training samples"
         cost = np.array([flops(model, (1, 1, r, r)) for r in RESOLUTIONS], dtype=float)
         fit_correct, fit_low = _correct(model, full.x_train[FCN_FIT:], full.y_train[FCN_FIT:])
         proba = fit_predictor(predictor_features(fit_low), best_resolution(fit_correct), len(RESOLUTIONS))
         correct, low = _correct(model, data.x_test, data.y_test)
-        chosen = assign(proba(predictor_features(low)), TAU)
+        out.append({"cost": cost, "correct": correct, "chosen": assign(proba(predictor_features(low)), TAU)})
+    return out
+
+
+@claim(CARD)
+def test_predicting_the_resolution_per_image_keeps_accuracy_at_a_lower_mean_cost(arm, evidence, zoo):
+    seeds = borrow_seeds(evidence, FCN_OWNER, FCN_MIN_SEEDS)
+    rows, points = [], []
+    for seed, measured in zip(seeds, resolution_choices(zoo, fcn_recipe(evidence.profile), seeds)):
+        cost, correct, chosen = measured["cost"], measured["correct"], measured["chosen"]
         if arm == "control":
             chosen = np.random.default_rng(seed).permutation(chosen)
         rel_cost = float((cost[0] + np.where(chosen > 0, cost[chosen], 0.0)).mean() / cost[-1])

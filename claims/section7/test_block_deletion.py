@@ -8,6 +8,7 @@ from claimcheck import stats
 from claimcheck.evidence import Card, claim
 from claims.section7.deletion import deletion_accuracies, greedy_removable
 from claims.section7.twins import DEEP, borrow_seeds, twin_recipe
+from fixtures.measurements import measurement
 
 CARD = Card(
     id="7.5",
@@ -35,17 +36,27 @@ HALF = DEEP // 2        # pilot: 95-97% of samples (residual) vs 0-3% (plain) su
 MIN_CRITICAL = 0.2      # pilot: the first residual block costs 66-79 pp: "any block can go" is false
 
 
-@claim(CARD)
-def test_most_residual_blocks_can_be_deleted_at_test_time_unlike_plain_layers(arm, evidence, zoo):
-    residual = arm == "claim"
-    runs = [zoo.trained(twin_recipe(DEEP, residual, evidence.profile), s) for s in borrow_seeds(evidence)]
-    drops, removable = [], []
-    for run in runs:
+@measurement
+def deletion_effects(zoo, recipe, seeds: list[int]) -> dict:
+    """Per seed, for the trained model of `recipe`: "drops" (test accuracy lost by deleting each block alone,
+    (seeds, blocks)), "removable" (per test sample, blocks deleted greedily together without changing its
+    prediction) and "theta_unchanged" (whether the model's state is bit-identical after all deletions)."""
+    drops, removable, unchanged = [], [], []
+    for run in (zoo.trained(recipe, s) for s in seeds):
         before = {k: v.clone() for k, v in run.model.state_dict().items()}
         full, deleted = deletion_accuracies(run.model, run.data.x_test, run.data.y_test)
         drops.append(full - np.array(deleted))
         removable.append(greedy_removable(run.model, run.data.x_test, list(np.argsort(drops[-1]))))
-        assert all(v.equal(before[k]) for k, v in run.model.state_dict().items()), "deletion changed θ"
+        unchanged.append(all(v.equal(before[k]) for k, v in run.model.state_dict().items()))
+    return {"drops": np.array(drops), "removable": removable, "theta_unchanged": unchanged}
+
+
+@claim(CARD)
+def test_most_residual_blocks_can_be_deleted_at_test_time_unlike_plain_layers(arm, evidence, zoo):
+    residual = arm == "claim"
+    measured = deletion_effects(zoo, twin_recipe(DEEP, residual, evidence.profile), borrow_seeds(evidence))
+    assert all(measured["theta_unchanged"]), "deletion changed θ"
+    drops, removable = list(measured["drops"]), measured["removable"]
     medians = [float(np.median(d)) for d in drops]
     evidence.check(stats.holds_in_every_seed(
         [m < MAX_MEDIAN_DROP for m in medians], seeds=evidence.seeds, values={"median drop": medians},

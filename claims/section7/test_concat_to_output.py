@@ -6,6 +6,7 @@ import numpy as np
 
 from claimcheck import stats
 from claimcheck.evidence import Card, claim
+from fixtures.measurements import measurement
 from fixtures.training import TrainSpec, evaluate
 from fixtures.zoo import DataSpec, Recipe
 from models.dense_concat import ConcatMLPConfig, hidden_grad_norms
@@ -45,19 +46,28 @@ def recipe(depth: int, concat: bool, profile) -> Recipe:
                   train=TrainSpec(epochs=profile.epochs(EPOCHS), lr=0.1, batch_size=64, optimizer="sgd"))
 
 
+@measurement
+def gradients_and_training(zoo, recipe, seeds: list[int]) -> dict:
+    """Per seed, for `recipe`: "grad_norms" (||dL/dW_i|| of every hidden layer at initialization, whole
+    training split), "train_loss" after training (whole training split) and "loss_curve" (per epoch)."""
+    out = {"grad_norms": [], "train_loss": [], "loss_curve": []}
+    for seed in seeds:
+        data = zoo.data(recipe.data, seed)
+        out["grad_norms"].append(hidden_grad_norms(zoo.build(recipe, seed), data.x_train, data.y_train))
+        trained = zoo.trained(recipe, seed)
+        out["train_loss"].append(evaluate(trained.model, trained.data.x_train, trained.data.y_train)[0])
+        out["loss_curve"].append(trained.history.train_loss)
+    return out
+
+
 @claim(CARD)
 def test_concatenating_hidden_layers_into_the_head_keeps_gradients_and_training_alive(arm, evidence, zoo):
     depth = DEEP if arm == "claim" else SHALLOW
-    grads, losses, curves = {}, {}, {}
-    for concat in (False, True):
-        rec = recipe(depth, concat, evidence.profile)
-        grads[concat], losses[concat], curves[concat] = [], [], []
-        for seed in evidence.seeds:
-            data = zoo.data(rec.data, seed)
-            grads[concat].append(hidden_grad_norms(zoo.build(rec, seed), data.x_train, data.y_train))
-            trained = zoo.trained(rec, seed)
-            losses[concat].append(evaluate(trained.model, trained.data.x_train, trained.data.y_train)[0])
-            curves[concat].append(trained.history.train_loss)
+    measured = {concat: gradients_and_training(zoo, recipe(depth, concat, evidence.profile), evidence.seeds)
+                for concat in (False, True)}
+    grads = {c: m["grad_norms"] for c, m in measured.items()}
+    losses = {c: m["train_loss"] for c, m in measured.items()}
+    curves = {c: m["loss_curve"] for c, m in measured.items()}
     first = {c: np.log10([g[0] for g in grads[c]]) for c in grads}
     evidence.check(stats.paired_greater(
         first[True], first[False], min_effect=MIN_LOG10_RATIO, alpha=ALPHA, seeds=evidence.seeds,

@@ -7,6 +7,7 @@ import numpy as np
 from claimcheck import stats
 from claimcheck.evidence import Card, claim
 from claims.section7.twins import DEEP, MID, SHALLOW, train_hits, train_loss, twin_recipe
+from fixtures.measurements import measurement
 
 CARD = Card(
     id="7.2",
@@ -31,20 +32,29 @@ RES_MARGIN = 0.05   # pilot: residual 16 = 0.008-0.019 vs residual 2 = 0.09-0.10
 FIT_ABOVE_CHANCE = 0.3  # pilot: plain 16 reaches 74-85% training accuracy (chance 10%)
 
 
+@measurement
+def training_fit(zoo, recipe, seeds: list[int]) -> dict:
+    """Per seed, for the twin of `recipe`: "train_loss" (whole training split, eval mode), "train_hits" ((correct,
+    samples) on the training split) and "loss_curve" (the running training loss per epoch)."""
+    runs = [zoo.trained(recipe, s) for s in seeds]
+    return {"train_loss": [train_loss(t) for t in runs], "train_hits": [train_hits(t) for t in runs],
+            "loss_curve": [t.history.train_loss for t in runs]}
+
+
 @claim(CARD)
 def test_deep_plain_nets_train_worse_than_shallow_ones_and_residual_ones_do_not(arm, evidence, zoo):
     deep = DEEP if arm == "claim" else MID
     configs = [(deep, False), (SHALLOW, False)] + ([(DEEP, True), (SHALLOW, True)] if arm == "claim" else [])
-    runs = {k: [zoo.trained(twin_recipe(*k, evidence.profile), s) for s in evidence.seeds] for k in configs}
-    loss = {k: [train_loss(t) for t in v] for k, v in runs.items()}
+    fits = {k: training_fit(zoo, twin_recipe(*k, evidence.profile), evidence.seeds) for k in configs}
+    loss = {k: fit["train_loss"] for k, fit in fits.items()}
     evidence.check(stats.paired_greater(
         loss[deep, False], loss[SHALLOW, False], min_effect=MIN_GAP, alpha=ALPHA, seeds=evidence.seeds,
         name=f"plain {deep} blocks has a higher training loss than plain {SHALLOW}",
         labels=(f"loss plain {deep}", f"loss plain {SHALLOW}")))
-    _table_and_figure(evidence, runs, loss)
+    _table_and_figure(evidence, {k: fit["loss_curve"] for k, fit in fits.items()}, loss)
     if arm == "control":
         return
-    hits = [train_hits(t) for t in runs[DEEP, False]]
+    hits = fits[DEEP, False]["train_hits"]
     evidence.check(stats.above_chance(
         sum(h for h, _ in hits), sum(n for _, n in hits), chance=0.1, min_effect=FIT_ABOVE_CHANCE, alpha=ALPHA,
         seeds=evidence.seeds, name=f"plain {DEEP} still fits the training set far above chance (degraded, not broken)"),
@@ -55,17 +65,16 @@ def test_deep_plain_nets_train_worse_than_shallow_ones_and_residual_ones_do_not(
         labels=(f"-loss residual {DEEP}", f"-loss residual {SHALLOW}")), expect=True)
 
 
-def _table_and_figure(evidence, runs: dict, loss: dict) -> None:
-    keys = sorted(runs, key=lambda k: (k[1], k[0]))
+def _table_and_figure(evidence, curves: dict, loss: dict) -> None:
+    keys = sorted(curves, key=lambda k: (k[1], k[0]))
     names = [f"{'residual' if r else 'plain'} {d}" for d, r in keys]
     evidence.table("Training cross-entropy (whole training split) per seed", ["seed", *names],
                    [[s, *(loss[k][i] for k in keys)] for i, s in enumerate(evidence.seeds)])
     fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.8), layout="constrained")
     for j, k in enumerate(keys):
         left.scatter(np.full(len(loss[k]), j), loss[k], color=f"C{j}")
-        for t in runs[k]:
-            right.plot(range(1, t.history.epochs_run + 1), t.history.train_loss,
-                       color=f"C{j}", alpha=0.6, label=names[j] if t is runs[k][0] else None)
+        for i, curve in enumerate(curves[k]):
+            right.plot(range(1, len(curve) + 1), curve, color=f"C{j}", alpha=0.6, label=names[j] if i == 0 else None)
     left.set(xticks=range(len(keys)), xticklabels=names, yscale="log", ylabel="training cross-entropy",
              title=f"7.2 after training ({len(evidence.seeds)} seeds)")
     right.set(xlabel="epoch", ylabel="running training loss", yscale="log", title="training curves")
