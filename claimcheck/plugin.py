@@ -71,13 +71,19 @@ class ClaimSession:
         arm = item.callspec.params.get("arm", "claim") if hasattr(item, "callspec") else "claim"
         payload = ev.to_json() if ev is not None else {"claim_id": card.id, "arm": arm, "checks": []}
         payload["card"] = dataclasses.asdict(card)
+        payload["device"] = self.run.device
         before, now = item.stash.get(_cache_before_key, {}), self.cache_counts()
         payload["cache"] = {k: now[k] - before.get(k, 0) for k in now}
         report.user_properties.append((PAYLOAD_KEY, json.dumps(payload)))
 
     def pytest_runtest_logreport(self, report):
-        if not self.is_worker:
-            absorb(self.entries, report)
+        if self.is_worker:
+            return
+        absorb(self.entries, report)
+        if self.run.device == "auto":  # an xdist controller learns the device from its workers
+            device = next((json.loads(v).get("device") for k, v in report.user_properties if k == PAYLOAD_KEY), None)
+            if device is not None:
+                self.run = dataclasses.replace(self.run, device=device)
 
     def pytest_terminal_summary(self, terminalreporter):
         if self.is_worker or not self.entries:
@@ -111,10 +117,13 @@ def pytest_addoption(parser):
 def pytest_configure(config):
     config.addinivalue_line("markers", "claim(id, card): the catalogue item a test verifies")
     requested = config.getoption("device")
-    try:
-        device = cfg.resolve_device(requested, requested != "cpu" and _cuda_available())
-    except ValueError as error:
-        raise pytest.UsageError(str(error)) from None
+    if requested == "auto" and _is_xdist_controller(config):
+        device = "auto"  # each worker resolves it; the controller runs no test and never imports torch
+    else:
+        try:
+            device = cfg.resolve_device(requested, requested != "cpu" and _cuda_available())
+        except ValueError as error:
+            raise pytest.UsageError(str(error)) from None
     profile = cfg.PROFILES[config.getoption("claims_scale")]
     root = Path(config.rootpath)
     run = cfg.RunConfig(
@@ -137,6 +146,12 @@ def pytest_configure(config):
     session = ClaimSession(run, is_worker, Path(config.rootpath))
     config.stash[session_key] = session
     config.pluginmanager.register(session, "dl-claims-session")
+
+
+def _is_xdist_controller(config) -> bool:
+    """True in the process that hands tests to xdist workers (pytest -n N with N >= 1)."""
+    return (not hasattr(config, "workerinput") and bool(getattr(config.option, "tx", None))
+            and getattr(config.option, "dist", "no") != "no")
 
 
 def _cuda_available() -> bool:
@@ -173,6 +188,9 @@ def pytest_collection_finish(session):
 
 def pytest_report_header(config):
     session = config.stash[session_key]
+    if session.run.device == "auto":
+        return [f"dl-claims: {session.run.describe()} (each xdist worker picks cuda if available, else cpu "
+                f"with {CPU_THREADS_PER_PROCESS} thread)"]
     threads = CPU_THREADS_PER_PROCESS if session.run.device == "cpu" else "default"
     return [f"dl-claims: {session.run.describe()} cpu-threads-per-process={threads}"]
 

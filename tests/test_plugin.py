@@ -137,3 +137,24 @@ def test_merge_refuses_shards_of_different_runs(project):
     doc = {"run": {"scale": "smoke", "seeds": 3, "seed_base": 1, "device": "cpu", "wall_s": 1.0}, "claims": []}
     with pytest.raises(ValueError, match="seed_base"):
         merge([doc, {**doc, "run": {**doc["run"], "seed_base": 2}}])
+
+
+def test_an_xdist_controller_leaves_auto_to_its_workers_and_adopts_their_device(tmp_path):
+    from types import SimpleNamespace
+
+    from claimcheck import config as cfg
+    from claimcheck.plugin import PAYLOAD_KEY, ClaimSession, _is_xdist_controller
+
+    controller = SimpleNamespace(option=SimpleNamespace(tx=["popen", "popen"], dist="load"))
+    assert _is_xdist_controller(controller)
+    assert not _is_xdist_controller(SimpleNamespace(option=SimpleNamespace(tx=[], dist="no")))
+    assert not _is_xdist_controller(SimpleNamespace(option=controller.option, workerinput={}))
+
+    run = cfg.RunConfig(profile=cfg.PROFILES["smoke"], seeds=3, seed_base=1, device="auto",
+                        report_dir=tmp_path, cache_dir=tmp_path, resnet50_weights=None)
+    session = ClaimSession(run, is_worker=False, rootpath=tmp_path)
+    payload = {"claim_id": "9.1", "arm": "claim", "checks": [], "device": "cpu"}
+    report = SimpleNamespace(nodeid="t.py::test[claim]", duration=0.1, when="call", passed=True, failed=False,
+                             skipped=False, user_properties=[(PAYLOAD_KEY, json.dumps(payload))])
+    session.pytest_runtest_logreport(report)
+    assert session.run.device == "cpu"
