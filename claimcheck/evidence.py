@@ -7,7 +7,9 @@ negative control (same measurement and assertion where the effect is absent) mus
 from __future__ import annotations
 
 import dataclasses
+import io
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -60,7 +62,8 @@ def claim(card: Card, *, control: bool = True, xfail_claim: str | None = None):
 class Evidence:
     """The record of one claim test (one arm)."""
 
-    def __init__(self, card: Card, arm: str, run, figures_dir: Path):
+    def __init__(self, card: Card, arm: str, run, figures_dir: Path,
+                 figure_cache: Callable[[str, Callable[[], bytes]], bytes] | None = None):
         self.card = card
         self.arm = arm
         self.run = run
@@ -73,6 +76,7 @@ class Evidence:
         self.notes: list[str] = []
         self.measurements: dict[str, object] = {}
         self._figures_dir = figures_dir
+        self._figure_cache = figure_cache  # (figure id, render) -> PNG bytes, rendered once per code version
 
     def seeds_at_least(self, minimum: int) -> list[int]:
         """The claim's seeds, extended from the same derived sequence to `minimum` when the scale gives
@@ -97,16 +101,28 @@ class Evidence:
         return result
 
     def save_figure(self, fig, name: str) -> Path:
-        """Save a matplotlib figure into the report's figures folder, close it and check the PNG."""
+        """Save a matplotlib figure into the report's figures folder, close it and check the PNG.
+
+        With a figure cache (every claim test has one) the PNG is rendered once and reused while the
+        code, the run and the library versions are unchanged: the figure is a function of the
+        measurements, which are cached under the same conditions.
+        """
         import matplotlib.pyplot as plt
+
+        def render() -> bytes:
+            buffer = io.BytesIO()
+            fig.savefig(buffer, format="png", dpi=110, bbox_inches="tight")
+            return buffer.getvalue()
 
         self._figures_dir.mkdir(parents=True, exist_ok=True)
         slug = re.sub(r"[^A-Za-z0-9_-]+", "-", name).strip("-")
         path = self._figures_dir / f"{self.card.id.replace('.', '_')}_{self.arm}_{slug}.png"
-        fig.savefig(path, dpi=110, bbox_inches="tight")
-        plt.close(fig)
-        with open(path, "rb") as handle:
-            assert handle.read(8) == PNG_SIGNATURE, f"{path} is not a valid PNG"
+        try:
+            png = self._figure_cache(f"{self.card.id}:{self.arm}:{slug}", render) if self._figure_cache else render()
+        finally:
+            plt.close(fig)
+        assert png.startswith(PNG_SIGNATURE), f"{path.name} did not render as a PNG"
+        path.write_bytes(png)
         self.figures.append(f"figures/{path.name}")
         return path
 

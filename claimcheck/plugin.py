@@ -6,6 +6,7 @@ Results travel from xdist workers to the controller inside each test report's us
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import time
 from pathlib import Path
@@ -253,7 +254,10 @@ def evidence(request) -> Evidence:
         raise pytest.UsageError(f"{request.node.nodeid} asks for `evidence` but is not marked as a claim")
     session = request.config.stash[session_key]
     arm = request.node.callspec.params.get("arm", "claim")
-    ev = Evidence(marker.kwargs["card"], arm, session.run, session.run.report_dir / "figures")
+    from fixtures.measurements import cached_png
+
+    figure_cache = functools.partial(cached_png, session.cache, session.run, request.node.module.__name__)
+    ev = Evidence(marker.kwargs["card"], arm, session.run, session.run.report_dir / "figures", figure_cache)
     request.node.stash[evidence_key] = ev
     return ev
 

@@ -10,7 +10,7 @@ import torch
 
 from fixtures import measurements
 from fixtures.cache import ModelCache
-from fixtures.measurements import decode, encode, keyable, measurement
+from fixtures.measurements import cached_png, decode, encode, keyable, measurement
 
 CALLS = []
 
@@ -24,7 +24,8 @@ class Knob:
 class FakeZoo:
     def __init__(self, root, device="cpu"):
         self.cache = ModelCache(root)
-        self.run = type("Run", (), {"device": device, "scale": "smoke", "seed_base": 1, "seeds": 3})()
+        self.run = type("Run", (), {"device": device, "scale": "smoke", "seed_base": 1, "seeds": 3,
+                                    "resnet50_weights": None})()
 
 
 @measurement
@@ -96,3 +97,27 @@ def test_results_round_trip_exactly():
     assert back["b"] == (1, "x", [pytest.approx(0.3, rel=1e-7)]) and back["c"].dtype == np.int64
     with pytest.raises(TypeError, match="cannot return"):
         encode({"model": torch.nn.Linear(1, 1)})
+
+
+def test_a_figure_is_rendered_once_and_reused_byte_for_byte(tmp_path):
+    import matplotlib.pyplot as plt
+
+    from claimcheck.config import PROFILES
+    from claimcheck.evidence import Card, Evidence
+
+    zoo = FakeZoo(tmp_path / "cache")
+
+    def figure_cache(figure_id, render):
+        return cached_png(zoo.cache, zoo.run, __name__, figure_id, render)
+
+    card = Card(id="9.9", title="t", question="q", answer="a", method="m")
+    run = type("Run", (), {"profile": PROFILES["smoke"], "seeds": 3, "seed_base": 1})()
+    paths = []
+    for report in ("first", "second"):
+        fig, ax = plt.subplots()
+        ax.plot([0, 1], [1, 0])
+        ev = Evidence(card, "claim", run, tmp_path / report, figure_cache)
+        paths.append(ev.save_figure(fig, "a line"))
+        assert ev.figures == ["figures/9_9_claim_a-line.png"] and not plt.get_fignums()
+    assert paths[0].read_bytes() == paths[1].read_bytes()
+    assert zoo.cache.counts() == {"loaded": 1, "built": 1}
