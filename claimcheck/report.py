@@ -146,8 +146,15 @@ def summary_lines(doc: dict) -> list[str]:
                 key = " ".join(key.split())
                 sentence = arm["test"].split("::")[-1].split("[")[0].removeprefix("test_").replace("_", " ")
                 lines.append(f"{rec['id']:>4} {arm_name:<7} {sentence[:56]:<56} {key[:30]:<30} {p:<10} "
-                             f"{arm['wall_s']:6.1f}s  {arm['verdict']}")
+                             f"{arm['wall_s']:6.1f}s {_cache_use(arm):<6}  {arm['verdict']}")
     return lines
+
+
+def _cache_use(arm: dict) -> str:
+    """'built' when the test trained or computed something new, 'cached' when it only loaded, '' without
+    cache use."""
+    cache = arm.get("cache") or {}
+    return "built" if cache.get("built") else "cached" if cache.get("loaded") else ""
 
 
 def write_report(entries: dict[str, dict], run, wall_s: float, root: Path) -> tuple[list[str], list[Path]]:
