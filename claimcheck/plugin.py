@@ -223,9 +223,9 @@ def longest_files_first(items: list, durations_file: Path) -> None:
     default = known[len(known) // 2] if known else 0.0
     totals: dict[str, float] = {}
     for item in items:
-        totals[item.path.name] = totals.get(item.path.name, 0.0) + durations.get(item.nodeid, default)
+        totals[str(item.path)] = totals.get(str(item.path), 0.0) + durations.get(item.nodeid, default)
     position = {item.nodeid: i for i, item in enumerate(items)}
-    items.sort(key=lambda item: (-totals[item.path.name], str(item.path), position[item.nodeid]))
+    items.sort(key=lambda item: (-totals[str(item.path)], str(item.path), position[item.nodeid]))
 
 
 @pytest.hookimpl(optionalhook=True)

@@ -158,3 +158,21 @@ def test_an_xdist_controller_leaves_auto_to_its_workers_and_adopts_their_device(
                              skipped=False, user_properties=[(PAYLOAD_KEY, json.dumps(payload))])
     session.pytest_runtest_logreport(report)
     assert session.run.device == "cpu"
+
+
+def test_xdist_queue_holds_files_together_longest_total_first(tmp_path):
+    from types import SimpleNamespace
+
+    from claimcheck.plugin import longest_files_first
+
+    def item(path, name):
+        return SimpleNamespace(path=Path(path), nodeid=f"{path}::{name}")
+
+    items = [item("a/test_x.py", "t1"), item("a/test_x.py", "t2"), item("b/test_x.py", "t1"),
+             item("c/test_y.py", "t1"), item("c/test_y.py", "t2")]
+    durations = {"a/test_x.py::t1": 1.0, "a/test_x.py::t2": 1.0, "b/test_x.py::t1": 5.0, "c/test_y.py::t1": 0.5}
+    (tmp_path / "durations").write_text(json.dumps(durations))
+    longest_files_first(items, tmp_path / "durations")
+    # b: 5.0; c: 0.5 + median 1.0 for the unknown t2 = 1.5 < a: 2.0; same-named files stay apart
+    assert [i.nodeid for i in items] == ["b/test_x.py::t1", "a/test_x.py::t1", "a/test_x.py::t2",
+                                         "c/test_y.py::t1", "c/test_y.py::t2"]
