@@ -182,6 +182,7 @@ def test_a_deep_residual_net_has_a_smoother_landscape_than_its_plain_twin(arm, e
 
 def _plot_surfaces(evidence, surfaces: dict, depth: int) -> None:
     fig, axes = plt.subplots(1, 3, figsize=(15, 4.4), layout="constrained")
+    fig.get_layout_engine().set(wspace=0.06)  # room between a colorbar label and the next panel
     a, b = np.meshgrid(ALPHAS_2D, ALPHAS_2D, indexing="ij")
     for ax, residual in zip(axes[:2], (False, True)):
         s = np.log10(surfaces[residual][0])
