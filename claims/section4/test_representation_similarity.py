@@ -1,7 +1,6 @@
 """4.2: similarity of internal representations with linear CKA (Kornblith et al. 2019)."""
 from __future__ import annotations
 
-
 import matplotlib.pyplot as plt
 import numpy as np
 from hypothesis import given, strategies as st
