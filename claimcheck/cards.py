@@ -1,16 +1,19 @@
 """Markdown rendering of claims.json: an overview table, then one card per claim."""
 from __future__ import annotations
 
-from claimcheck.stats import _fmt
+from claimcheck.sequential import LOOK_MULTIPLES
+from claimcheck.stats import fmt
 
 
 def render_markdown(doc: dict) -> str:
     run = doc["run"]
     out = ["# dl-claims report", "",
-           f"Scale **{run['scale']}**, {run['seeds']} seeds per claim, seed base {run['seed_base']}, "
+           f"Scale **{run['scale']}**, sequential seeds ({run['seeds']} at the first look, up to "
+           f"{run['seeds'] * LOOK_MULTIPLES[-1]}; a family's floor can raise the first look), seed base {run['seed_base']}, "
            f"device {run['device']}, wall time {run['wall_s']} s, commit {run.get('git_commit') or 'unknown'}.",
-           f"torch {run['versions'].get('torch')}, Python {run['versions'].get('python')}. "
-           "p (Holm) is adjusted over every p-value of the claim arms in this run.", "",
+           f"torch {run['versions'].get('torch')}, Python {run['versions'].get('python')}.", "",
+           f"**Error-rate rule.** {run.get('error_rate_rule', '')}", "",
+           _green_line(run), "",
            "| id | claim | verdict | control |", "|---|---|---|---|"]
     for rec in doc["claims"]:
         claim = "; ".join(_short(a["verdict"]) for a in rec["arms"].get("claim", [])) or "-"
@@ -20,6 +23,14 @@ def render_markdown(doc: dict) -> str:
     for rec in doc["claims"]:
         out.extend(_card(rec))
     return "\n".join(out) + "\n"
+
+
+def _green_line(run: dict) -> str:
+    green = run.get("green_rate")
+    if green is None:
+        return ""
+    return (f"**Estimated chance that a run under another seed base is green: {green:.3f}** "
+            "(bootstrap replays of every arm's per-seed values, checks treated as independent).")
 
 
 def _short(verdict: str) -> str:
@@ -47,25 +58,24 @@ def _arm(arm_name: str, arm: dict) -> list[str]:
            f"`{arm['test']}` — {arm['wall_s']:.1f} s{cache_text}; seeds {arm.get('seeds', [])}", ""]
     if arm.get("outcome") in ("failed", "xfailed", "skipped") and arm.get("message"):
         out += ["```", arm["message"][:1500], "```", ""]
+    if arm.get("pass_rate") is not None:
+        out += [f"Estimated chance that this arm passes again under another seed base: {arm['pass_rate']:.3f}.", ""]
     if arm.get("checks"):
-        out += ["| check | test | effect | p | p (Holm) | CI | n | expected | result |",
-                "|---|---|---|---|---|---|---|---|---|"]
+        out += ["| check | test | effect | p (level) | seeds | outcome | expected |",
+                "|---|---|---|---|---|---|---|"]
         for c in arm["checks"]:
-            ci = f"[{_fmt(_num(c['ci'][0]))}, {_fmt(_num(c['ci'][1]))}]" if c.get("ci") else "-"
-            effect = f"{c['effect_name']} = {_fmt(_num(c['effect']))}" if c.get("effect") is not None else c["detail"]
+            ci = f"; CI [{fmt(_num(c['ci'][0]))}, {fmt(_num(c['ci'][1]))}]" if c.get("ci") else ""
+            effect = f"{c['effect_name']} = {fmt(_num(c['effect']))}" if c.get("effect") is not None else c["detail"]
             if c.get("min_effect") is not None and c.get("effect") is not None:
-                effect += f" (min {_fmt(_num(c['min_effect']))})"
-            p = _fmt(c["p_value"]) + (f" (α={c['alpha']})" if c.get("alpha") is not None else "") \
-                if c.get("p_value") is not None else "-"
-            holm = _fmt(c["p_holm"]) if c.get("p_holm") is not None else "-"
-            out.append(f"| {_cell(c['name'])} | {c['test']} | {_cell(effect)} | {p} | {holm} | {ci} | {c['n']} | "
-                       f"{'supported' if c['expected'] else 'not supported'} | "
-                       f"{'supported' if c['supported'] else 'not supported'} |")
+                effect += f" (min {fmt(_num(c['min_effect']))})"
+            out.append(f"| {_cell(c['name'])} | {c['test']} | {_cell(effect + ci)} | {_p_cell(c)} | "
+                       f"{_seeds_cell(c)} | {_outcome_cell(c)} | "
+                       f"{'SUPPORTED' if c['expected'] else 'not SUPPORTED'} |")
         out.append("")
         values = [(c["name"], k, v) for c in arm["checks"] for k, v in c.get("values", {}).items() if len(v) > 1]
         if values:
             out += ["<details><summary>per-seed values</summary>", "", "```"]
-            out += [f"{name} / {key}: {', '.join(_fmt(_num(x)) for x in v)}" for name, key, v in values]
+            out += [f"{name} / {key}: {', '.join(fmt(_num(x)) for x in v)}" for name, key, v in values]
             out += ["```", "</details>", ""]
     for table in arm.get("tables", []):
         out += [f"**{table['title']}**", "", "| " + " | ".join(table["header"]) + " |",
@@ -76,6 +86,27 @@ def _arm(arm_name: str, arm: dict) -> list[str]:
     out += [f"![{fig}]({fig})" for fig in arm.get("figures", [])]
     out.append("")
     return out
+
+
+def _p_cell(c: dict) -> str:
+    if c.get("p_value") is None:
+        return "-"
+    looks = c.get("looks")
+    level = looks[-1]["alpha_k"] if looks else c.get("alpha")
+    return fmt(_num(c["p_value"])) + (f" (α={fmt(level)})" if level is not None else "")
+
+
+def _seeds_cell(c: dict) -> str:
+    if c.get("max_seeds"):
+        return f"{c['seeds_used']} of ≤{c['max_seeds']}"
+    return str(c.get("n", "-"))
+
+
+def _outcome_cell(c: dict) -> str:
+    outcome = c.get("outcome", "SUPPORTED" if c.get("supported") else "NOT SUPPORTED")
+    if outcome == "INCONCLUSIVE" and c.get("seeds_needed"):
+        outcome += f" (about {c['seeds_needed']} seeds would be needed)"
+    return outcome
 
 
 def _cell(text: str) -> str:

@@ -67,7 +67,10 @@ class RunConfig:
         return self.profile.name
 
     def describe(self) -> str:
-        return (f"scale={self.scale} seeds={self.seeds} seed-base={self.seed_base} device={self.device} "
+        from claimcheck.sequential import LOOK_MULTIPLES
+
+        return (f"scale={self.scale} seeds={self.seeds}->{self.seeds * LOOK_MULTIPLES[-1]} (sequential) seed-base={self.seed_base} "
+                f"device={self.device} "
                 f"report={self.report_dir} cache={self.cache_dir}")
 
 

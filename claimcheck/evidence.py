@@ -1,8 +1,13 @@
 """Evidence: what one claim test measured, checked and drew, recorded for the report.
 
-A claim test asks for the `evidence` fixture, measures, and hands each verdict to `evidence.check`,
-which records it and asserts the outcome its arm expects: the claim arm must be supported, the
+A claim test asks for the `evidence` fixture, measures, and hands each verdict to the evidence,
+which records it and asserts the outcome its arm expects: the claim arm must be SUPPORTED, the
 negative control (same measurement and assertion where the effect is absent) must not be.
+
+Checks over per-seed values go through one call pair: `evidence.per_seed(measure, family=...)` says
+how to measure a list of seeds, and `evidence.check_over_seeds(per_seed, test)` decides the test on
+sequential seeds (claimcheck/sequential.py): the engine owns the loop over seeds and the stopping rule.
+Deterministic facts and tests on one fixed model go through `evidence.check`.
 """
 from __future__ import annotations
 
@@ -14,8 +19,9 @@ from pathlib import Path
 
 import pytest
 
-from claimcheck.seeds import claim_seeds
-from claimcheck.stats import StatResult
+from claimcheck import sequential
+from claimcheck.seeds import SeedFamily, claim_seeds, derive
+from claimcheck.stats import StatResult, jsonable
 
 ARMS = ("claim", "control")
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -59,6 +65,40 @@ def claim(card: Card, *, control: bool = True, xfail_claim: str | None = None):
     return decorate
 
 
+class PerSeed:
+    """Per-seed measurements of one seed family, measured lazily look by look.
+
+    measure(seeds) returns {name: [one value per seed]} for a list of new seeds; it is called once
+    per look with the seeds that look adds (so models trained together for a look's seeds share one
+    cache entry, and a warm rerun measures nothing)."""
+
+    def __init__(self, measure: Callable[[list[int]], dict[str, list]], family: SeedFamily, base: int,
+                 schedule: sequential.Schedule):
+        self.measure, self.family, self.base, self.schedule = measure, family, base, schedule
+        self.seeds: list[int] = []
+        self.rows: dict[str, list] = {}
+
+    def upto(self, n: int) -> dict[str, list]:
+        """The values of the first n seeds of the family (measuring the missing ones)."""
+        if n > len(self.seeds):
+            new = self.family.seeds(self.base, n)[len(self.seeds):]
+            got = self.measure(new)
+            if not isinstance(got, dict) or not got:
+                raise TypeError(f"measure(seeds) must return {{name: per-seed list}}, got {type(got).__name__}")
+            if self.rows and set(got) != set(self.rows):
+                raise ValueError(f"measure returned {sorted(got)}, earlier looks {sorted(self.rows)}")
+            for name, values in got.items():
+                if len(values) != len(new):
+                    raise ValueError(f"measure returned {len(values)} values of {name!r} for {len(new)} seeds")
+                self.rows.setdefault(name, []).extend(values)
+            self.seeds.extend(new)
+        return {name: values[:n] for name, values in self.rows.items()}
+
+    def at(self, index) -> dict[str, list]:
+        """The rows at `index` (a resample of measured seeds, for replays)."""
+        return {name: [values[i] for i in index] for name, values in self.rows.items()}
+
+
 class Evidence:
     """The record of one claim test (one arm)."""
 
@@ -77,7 +117,53 @@ class Evidence:
         self.measurements: dict[str, object] = {}
         self._figures_dir = figures_dir
         self._figure_cache = figure_cache  # (figure id, render) -> PNG bytes, rendered once per code version
+        self.families: dict[str, list[int]] = {}  # seed family -> seeds used by this arm
 
+    def per_seed(self, measure: Callable[[list[int]], dict[str, list]], *,
+                 family: SeedFamily | None = None) -> PerSeed:
+        """Per-seed measurements for `check_over_seeds`: `measure(seeds)` returns {name: [value per seed]}
+        for the seeds it is given. The seeds come from `family` (default: the claim's own, named by its
+        id); the family's floor raises the first look."""
+        family = family or SeedFamily(self.card.id)
+        return PerSeed(measure, family, self.run.seed_base, sequential.Schedule.for_run(self.run.seeds, family.floor))
+
+    def check_over_seeds(self, per_seed: PerSeed, test: Callable[[dict[str, list]], StatResult], *,
+                         expect: bool | None = None) -> sequential.Decision:
+        """Decide `test` (per-seed values -> StatResult) on sequential seeds, record it and assert it:
+        SUPPORTED in the claim arm, anything else in the control (expect=True/False overrides)."""
+        schedule = per_seed.schedule
+
+        def at_look(n: int) -> StatResult:
+            result = test(per_seed.upto(n))
+            result.seeds = per_seed.seeds[:n]
+            return result
+        decision = sequential.decide(at_look, schedule)
+        expected = (self.arm == "claim") if expect is None else expect
+        passes = (lambda outcome: (outcome == sequential.SUPPORTED) == expected)
+        pass_rate = sequential.replay_pass_rate(
+            lambda index: test(per_seed.at(index)), decision.n, schedule, passes,
+            seed=derive(self.run.seed_base, self.card.id, self.arm, decision.result.name))
+        used = self.families.setdefault(per_seed.family.name, [])
+        used[:] = max(used, per_seed.seeds[:decision.n], key=len)
+        record = {"outcome": decision.outcome, "family": per_seed.family.name, "seeds_used": decision.n,
+                  "max_seeds": decision.max_seeds, "looks": decision.trail, "margin": decision.margin,
+                  "seeds_needed": decision.seeds_needed, "pass_rate": pass_rate}
+        self._record(decision.result, expected, record, decision=decision)
+        return decision
+
+    def _record(self, result: StatResult, expected: bool, record: dict,
+                decision: sequential.Decision | None = None) -> None:
+        self.checks.append({**result.to_json(), "expected": expected, "key": result.key_number(), **record})
+        if (record["outcome"] == "SUPPORTED") != expected:
+            want = "SUPPORTED" if expected else "anything but SUPPORTED"
+            trail = ""
+            if decision is not None:
+                trail = "\n  looks: " + "; ".join(
+                    f"n={t['n']} p={t['p']:.3g} (alpha_k {t['alpha_k']:.3g})"
+                    + (f" p_fut={t['p_futility']:.3g} (beta_k {t['beta_k']:.3g})" if t["p_futility"] is not None else "")
+                    for t in decision.trail)
+            raise AssertionError(f"[{self.card.id} {self.arm}] {record['outcome']}, expected {want}\n"
+                                 f"{result.describe()}{trail}")
     def seeds_at_least(self, minimum: int) -> list[int]:
         """The claim's seeds, extended from the same derived sequence to `minimum` when the scale gives
         fewer: for claims whose power needs a floor of seeds at every scale (seed i is always the same)."""
@@ -94,10 +180,12 @@ class Evidence:
         (e.g. a structural property, or a sanity check that the control's model trained).
         """
         expected = (self.arm == "claim") if expect is None else expect
-        self.checks.append({**result.to_json(), "expected": expected, "key": result.key_number()})
-        if result.supported != expected:
-            want = "supported" if expected else "NOT supported"
-            raise AssertionError(f"[{self.card.id} {self.arm}] expected {want}\n{result.describe()}")
+        margin = None
+        if result.p_value is not None and result.alpha:
+            margin = sequential.log_margin(result.alpha, result.p_value)
+            margin = margin if result.supported else -margin
+        self._record(result, expected, {"outcome": "SUPPORTED" if result.supported else "NOT SUPPORTED",
+                                        "seeds_used": result.n if result.seeds else None, "margin": margin})
         return result
 
     def save_figure(self, fig, name: str) -> Path:
@@ -137,9 +225,8 @@ class Evidence:
         self.measurements[name] = value
 
     def to_json(self) -> dict:
-        from claimcheck.stats import _jsonable
-
-        return _jsonable({"claim_id": self.card.id, "arm": self.arm, "seeds": self.seeds,
+        seeds = max([self.seeds, *self.families.values()], key=len) if self.families else self.seeds
+        return jsonable({"claim_id": self.card.id, "arm": self.arm, "seeds": seeds, "families": self.families,
                           "checks": self.checks, "figures": self.figures, "tables": self.tables,
                           "notes": self.notes, "measurements": self.measurements})
 

@@ -2,7 +2,7 @@
 
     python -m claimcheck.merge reports-1/claims.json reports-2/claims.json --out reports
 
-The merged document has the same claims, arms, checks and Holm adjustment as a single run of the
+The merged document has the same claims, arms, checks and estimated pass rates as a single run of the
 whole suite; figures are copied next to it. Shards must share the scale, seeds and seed base.
 """
 from __future__ import annotations

@@ -5,6 +5,7 @@ reproduces alone with the same `--claims-seed`.
 """
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import random
 import sys
@@ -21,6 +22,24 @@ def derive(base: int, *parts: object) -> int:
 def claim_seeds(base: int, claim_id: str, count: int) -> list[int]:
     """The seeds of one claim: seed i is the same in every run with this base."""
     return [derive(base, claim_id, i) for i in range(count)]
+
+
+@dataclasses.dataclass(frozen=True)
+class SeedFamily:
+    """A named sequence of seeds: seed i is derive(base, name, i) in every run with that base.
+
+    The one seed concept of the suite. Every per-seed check draws its seeds from a family: by default
+    the claim's own (named by its id); claims that share trained models share a family (their models
+    are cached under the same seeds). `floor` raises the first look of every check on the family to
+    at least that many seeds, at every scale, for checks whose test has no power below it.
+    """
+
+    name: str
+    floor: int = 0
+    why: str = ""  # provenance of the floor, shown on the card
+
+    def seeds(self, base: int, count: int) -> list[int]:
+        return claim_seeds(base, self.name, count)
 
 
 def seed_everything(seed: int) -> None:

@@ -19,8 +19,9 @@ XCARD = Card(id="9.2", title="A toy claim that does not reproduce", question="q?
 @claim(CARD)
 def test_toy_effect_is_detected(arm, evidence):
     shift = 1.0 if arm == "claim" else 0.0
-    a = [s % 7 / 100 + shift for s in evidence.seeds]
-    evidence.check(stats.paired_greater(a, [0.0] * len(a), min_effect=0.5, alpha=0.01, seeds=evidence.seeds))
+    per_seed = evidence.per_seed(lambda seeds: {"a": [s % 7 / 100 + shift for s in seeds]})
+    evidence.check_over_seeds(per_seed, lambda v: stats.paired_greater(
+        v["a"], [0.0] * len(v["a"]), min_effect=0.5, alpha=0.01))
 
 @claim(XCARD, control=False, xfail_claim="measured: effect 0.0 at this scale")
 def test_toy_claim_that_does_not_reproduce(arm, evidence):
@@ -71,14 +72,17 @@ def test_asking_for_cuda_without_cuda_is_a_usage_error(project):
 def test_header_report_and_verdicts(project):
     result = run(project, "--claims-scale", "smoke", "--claims-seed", "7")
     result.assert_outcomes(passed=2, xfailed=1)
-    result.stdout.fnmatch_lines(["dl-claims: scale=smoke seeds=3 seed-base=7 device=cpu*",
+    result.stdout.fnmatch_lines(["dl-claims: scale=smoke seeds=3->15 (sequential) seed-base=7 device=cpu*",
                                  "*dl-claims summary*", "*9.1 claim*SUPPORTED*",
                                  "*9.1 control*not supported (as expected)*", "*9.2 claim*NOT REPRODUCED*"])
     doc = json.loads((project.path / "reports" / "claims.json").read_text())
     assert doc["run"]["seed_base"] == 7 and doc["run"]["scale"] == "smoke"
-    claim = doc["claims"][0]["arms"]["claim"][0]
-    assert claim["checks"][0]["p_holm"] >= claim["checks"][0]["p_value"]
-    assert len(claim["checks"][0]["values"]["a"]) == 3
+    claim, control = (doc["claims"][0]["arms"][arm][0] for arm in ("claim", "control"))
+    check = claim["checks"][0]
+    assert check["outcome"] == "SUPPORTED" and control["checks"][0]["outcome"] == "NOT SUPPORTED"
+    assert check["max_seeds"] == 15 and check["seeds_used"] == len(check["values"]["a"]) == len(check["seeds"])
+    assert [look["n"] for look in check["looks"]][0] == 3 and 0 <= check["pass_rate"] <= 1
+    assert "p_holm" not in check and doc["run"]["error_rate_rule"]
     md = (project.path / "reports" / "claims.md").read_text()
     assert "## 9.1 — A toy effect is detected" in md and "NOT REPRODUCED" in md
 
@@ -87,7 +91,7 @@ def test_a_control_that_passes_fails_the_test(project):
     project.makepyfile(test_toy=CLAIMS.replace('shift = 1.0 if arm == "claim" else 0.0', "shift = 1.0"))
     result = run(project, "--claims-scale", "smoke")
     result.assert_outcomes(passed=1, failed=1, xfailed=1)
-    result.stdout.fnmatch_lines(["*[[]9.1 control[]] expected NOT supported*", "*9.1 control*FAILED*"])
+    result.stdout.fnmatch_lines(["*[[]9.1 control[]] SUPPORTED, expected anything but SUPPORTED*", "*9.1 control*FAILED*"])
 
 
 def test_k_selects_claims_by_id_and_section(project):

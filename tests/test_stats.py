@@ -85,16 +85,17 @@ def test_rank_correlation_power_and_size():
     assert rejection_rate(draw(0.0)) <= FP_BOUND
 
 
-def test_zero_spread_differences_give_an_exact_verdict():
-    assert stats.paired_greater([1, 1, 1], [0, 0, 0], min_effect=0.5, alpha=ALPHA).supported
+def test_zero_spread_differences_are_decided_by_the_exact_sign_test():
+    assert stats.paired_greater([1, 1, 1], [0, 0, 0], min_effect=0.5, alpha=ALPHA).p_value == 0.125
+    assert stats.paired_greater([1] * 5, [0] * 5, min_effect=0.5, alpha=ALPHA).supported  # p = 1/32
     assert not stats.paired_greater([1, 1, 1], [1, 1, 1], min_effect=0.0, alpha=ALPHA).supported
     assert stats.equivalent([0.0, 0.0, 0.0], reference=0.0, margin=0.01, alpha=ALPHA).supported
     assert not stats.equivalent([0.5, 0.5], reference=0.0, margin=0.01, alpha=ALPHA).supported
 
 
-def test_holds_in_every_seed_needs_all_seeds():
-    assert stats.holds_in_every_seed([True] * 5).supported
-    result = stats.holds_in_every_seed([True, True, False, True, True])
+def test_holds_in_every_case_needs_all_seeds():
+    assert stats.holds_in_every_case([True] * 5).supported
+    result = stats.holds_in_every_case([True, True, False, True, True])
     assert not result.supported and "4/5" in result.detail
 
 
@@ -105,10 +106,19 @@ def test_failure_description_names_test_p_alpha_ci_n_and_seeds():
         assert piece in text, (piece, text)
 
 
-def test_holm_matches_a_worked_example():
-    # p sorted 0.01, 0.02, 0.03, 0.04 with m = 4: 0.04, 0.06, 0.06 (monotone), 0.06
-    assert np.allclose(stats.holm([0.03, 0.01, 0.04, 0.02]), [0.06, 0.04, 0.06, 0.06])
-    assert stats.holm([0.9, 0.8]) == [1.0, 1.0]  # 2 x 0.8 capped at 1, then monotone
+def test_rate_over_seeds_is_an_exact_binomial_test_with_a_futility_p():
+    result = stats.rate_over_seeds([True] * 9 + [False], min_rate=0.5, design_rate=0.9, alpha=ALPHA)
+    assert result.p_value == pytest.approx(11 / 1024) and "9/10" in result.detail
+    assert result.p_futility == pytest.approx(1 - 0.9 ** 10)  # P(<= 9 of 10 | rate 0.9)
+    with pytest.raises(ValueError):
+        stats.rate_over_seeds([True, True], min_rate=0.9, design_rate=0.5, alpha=ALPHA)
+
+
+def test_paired_greater_gives_the_noncentral_t_futility_p():
+    from scipy.stats import nct
+
+    result = stats.paired_greater([0.1, 0.4, 0.2, 0.3], [0, 0, 0, 0], min_effect=0.0, alpha=ALPHA)
+    assert result.p_futility == pytest.approx(nct.cdf(result.statistic, 3, stats.DESIGN_DZ * 2))
 
 
 def test_property_holds_reports_a_counterexample():

@@ -87,7 +87,7 @@ def test_cca_similarity_is_one_for_unrelated_representations_once_dimension_reac
         cca.append(mean_cca_similarity(x, y))
         biased.append(linear_cka(x, y))
         debiased.append(debiased_cka(x, y, batch_size=n // 2))
-    evidence.check(stats.holds_in_every_seed(
+    evidence.check(stats.holds_in_every_case(
         [abs(c - 1) < INVARIANCE_TOL for c in cca], seeds=seeds, values={"mean CCA": cca},
         name=f"mean squared CCA = 1 for independent representations (n = {n}, p = {p})"))
     evidence.check(stats.equivalent(
@@ -126,7 +126,7 @@ def test_cka_identifies_corresponding_layers_of_networks_trained_from_different_
     hits = matched == np.arange(matched.shape[1])
     evidence.measure("model seeds", seeds)
     evidence.measure("cka matrices", [m.tolist() for m in matrices])
-    evidence.check(stats.holds_in_every_seed(
+    evidence.check(stats.holds_in_every_case(
         hits[:, 0], seeds=seeds, values={"layer 2 identified": hits[:, 1].tolist()},
         name="layer 1 is identified in every pair (also against an untrained partner: it mostly re-codes the "
              "input)"), expect=True)

@@ -87,7 +87,7 @@ def check_some_layer(evidence, name: str, drops: np.ndarray, names, seeds, what:
     CRITICAL_MIN_DROP)."""
     hits = drops <= ROBUST_MAX_DROP if what == "robust" else drops >= CRITICAL_MIN_DROP
     extreme = drops.min(1) if what == "robust" else drops.max(1)
-    evidence.check(stats.holds_in_every_seed(
+    evidence.check(stats.holds_in_every_case(
         hits.any(1), seeds=seeds, values={f"{'smallest' if what == 'robust' else 'largest'} drop": extreme.tolist()},
         name=f"{name}: some layer is {what} in every seed"), expect=expect)
 

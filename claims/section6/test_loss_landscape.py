@@ -78,10 +78,10 @@ def test_the_trained_point_is_a_minimum_along_filter_normalized_directions(arm, 
     measured = minimum_curves(zoo, twin_recipe(DEEP, True, evidence.profile), seeds, trained=arm == "claim")
     curves, untouched = measured["curves"], measured["untouched"]
     minimum = [all(ls.is_minimum_at_zero(ALPHAS_1D, c) for c in seed_curves) for seed_curves in curves]
-    evidence.check(stats.holds_in_every_seed(
+    evidence.check(stats.holds_in_every_case(
         untouched, seeds=evidence.seeds, name="evaluating the landscape leaves the model's state bit-identical"),
         expect=True)
-    evidence.check(stats.holds_in_every_seed(
+    evidence.check(stats.holds_in_every_case(
         minimum, seeds=evidence.seeds,
         name=f"L(θ) is the minimum of the 1-D curve along all {N_DIRECTIONS} directions",
         values={"L(0)": [c[0][len(ALPHAS_1D) // 2] for c in curves]}))
@@ -129,9 +129,9 @@ def test_filter_normalization_makes_the_landscape_invariant_to_layer_rescaling(a
     gaps = [float(np.max(np.abs(after - before) / np.maximum(np.abs(before), 1e-12)))
             for before, after in zip(measured["before"], measured["after"])]
     shown = (measured["before"][0], measured["after"][0], measured["factors"][0])
-    evidence.check(stats.holds_in_every_seed(
+    evidence.check(stats.holds_in_every_case(
         same_function, seeds=evidence.seeds, name="the rescaled network computes the same function"), expect=True)
-    evidence.check(stats.holds_in_every_seed(
+    evidence.check(stats.holds_in_every_case(
         [g < REL_TOL for g in gaps], seeds=evidence.seeds, values={"max relative gap": gaps},
         name=f"1-D loss curves before and after rescaling agree within {REL_TOL:g} (relative)"))
     fig, ax = plt.subplots(figsize=(6.4, 4))

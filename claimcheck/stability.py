@@ -1,0 +1,120 @@
+"""The stability sweep: the suite (or a selection) under several seed bases, sharing one cache.
+
+    python -m claimcheck.stability --bases 5 -- -n 2 -k section3
+
+runs `pytest --claims-seed B --claims-report OUT/base-B <pytest args>` for each base B (the default
+base first, then 1, 2, ...), and writes OUT/stability.md and OUT/stability.json (OUT defaults to
+reports/stability): per claim arm, the verdict under each base, the seeds its checks used, the
+smallest margin to a decision boundary (log10 of threshold / p; negative: on the wrong side) and the
+estimated pass rate. A verdict that differs between bases is a flip. Exit status: 0 when every arm
+gave its expected verdict under every base, 1 otherwise.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from claimcheck.config import DEFAULT_SEED_BASE
+from claimcheck.report import atomic_write_text
+
+PASSING = ("SUPPORTED", "not supported (as expected)", "NOT REPRODUCED (strict xfail)")
+
+
+def bases_for(count: int) -> list[int]:
+    """The default base first, then 1, 2, ...: the same list in every sweep of this size."""
+    return [DEFAULT_SEED_BASE, *range(1, count)]
+
+
+def arm_rows(doc: dict) -> dict[str, dict]:
+    """One row per claim arm (keyed by test id) from a claims.json document."""
+    rows = {}
+    for rec in doc["claims"]:
+        for arms in rec["arms"].values():
+            for arm in arms:
+                checks = arm.get("checks") or []
+                margins = [c["margin"] for c in checks if isinstance(c.get("margin"), (int, float))]
+                used = [c["seeds_used"] for c in checks if c.get("seeds_used")]
+                rows[arm["test"]] = {"id": rec["id"], "verdict": arm["verdict"],
+                                     "seeds": max(used) if used else None,
+                                     "margin": min(margins) if margins else None,
+                                     "pass_rate": arm.get("pass_rate")}
+    return rows
+
+
+def sweep_table(results: dict[int, dict]) -> dict:
+    """Combine per-base claims.json documents into the stability document."""
+    bases = list(results)
+    tests = sorted({t for doc in results.values() for t in arm_rows(doc)})
+    per_base = {b: arm_rows(doc) for b, doc in results.items()}
+    rows = []
+    for test in tests:
+        cells = {b: per_base[b].get(test) for b in bases}
+        verdicts = {c["verdict"] if c else "missing" for c in cells.values()}
+        margins = [c["margin"] for c in cells.values() if c and c["margin"] is not None]
+        rows.append({"test": test, "id": next(c["id"] for c in cells.values() if c),
+                     "verdicts": {str(b): (c["verdict"] if c else "missing") for b, c in cells.items()},
+                     "seeds": {str(b): (c["seeds"] if c else None) for b, c in cells.items()},
+                     "smallest_margin": min(margins) if margins else None,
+                     "flip": len(verdicts) > 1,
+                     "failed": any(v not in PASSING and not v.startswith("SKIPPED") for v in verdicts)})
+    return {"bases": bases, "arms": rows, "flips": sum(r["flip"] for r in rows),
+            "failed_arms": sum(r["failed"] for r in rows),
+            "green_rate": {str(b): doc["run"].get("green_rate") for b, doc in results.items()}}
+
+
+def render(table: dict) -> str:
+    bases = table["bases"]
+    out = ["# Stability sweep", "",
+           f"Seed bases: {', '.join(map(str, bases))}. Arms: {len(table['arms'])}; flips: {table['flips']}; "
+           f"arms failed under some base: {table['failed_arms']}.", "",
+           "Margin: the smallest log10(threshold / p) over the arm's checks and bases (> 0: inside the "
+           "boundary that decided; the larger, the safer). Seeds: the most seeds any check of the arm used.", "",
+           "| arm | " + " | ".join(f"base {b}" for b in bases) + " | seeds | margin | flip |",
+           "|---|" + "---|" * (len(bases) + 3)]
+    for row in table["arms"]:
+        name = row["test"].split("::")[-1]
+        seeds = "/".join("-" if row["seeds"][str(b)] is None else str(row["seeds"][str(b)]) for b in bases)
+        margin = "-" if row["smallest_margin"] is None else f"{row['smallest_margin']:.2f}"
+        out.append(f"| {row['id']} {name} | " + " | ".join(row["verdicts"][str(b)] for b in bases)
+                   + f" | {seeds} | {margin} | {'FLIP' if row['flip'] else ''} |")
+    return "\n".join(out) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m claimcheck.stability", description=__doc__.split("\n")[0])
+    parser.add_argument("--bases", type=int, default=5, help="number of seed bases (default: 5)")
+    parser.add_argument("--out", type=Path, default=Path("reports/stability"),
+                        help="output folder (default: reports/stability)")
+    parser.add_argument("pytest_args", nargs="*", help="arguments for pytest, after --")
+    args = parser.parse_args(argv)
+    if args.bases < 2:
+        parser.error(f"--bases: invalid value {args.bases}; expected an integer >= 2")
+    forbidden = [a for a in args.pytest_args if a.startswith(("--claims-seed=", "--claims-report"))
+                 or a == "--claims-seed"]
+    if forbidden:
+        parser.error(f"pytest args: {forbidden[0]} is set by the sweep for each base")
+    results = {}
+    for base in bases_for(args.bases):
+        report = args.out / f"base-{base}"
+        cmd = [sys.executable, "-m", "pytest", f"--claims-seed={base}", f"--claims-report={report}",
+               *args.pytest_args]
+        print(f"stability: {' '.join(cmd[2:])}", flush=True)
+        subprocess.run(cmd, check=False)
+        path = report / "claims.json"
+        if not path.is_file():
+            print(f"stability: base {base} wrote no report ({path})", file=sys.stderr)
+            return 1
+        results[base] = json.loads(path.read_text())
+    table = sweep_table(results)
+    atomic_write_text(args.out / "stability.json", json.dumps(table, indent=1))
+    atomic_write_text(args.out / "stability.md", render(table))
+    print(render(table))
+    print(f"stability: {args.out / 'stability.md'}")
+    return 0 if table["flips"] == 0 and table["failed_arms"] == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

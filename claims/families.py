@@ -1,0 +1,15 @@
+"""The seed families that several claims share, and every family's floor, in one place.
+
+A claim's checks draw seeds from its own family (named by its id) unless they share trained models
+with another claim: then both name the same family here, and the models are cached under the same
+seeds. A floor raises the first look of every check on the family, at every scale (see
+claimcheck/seeds.py::SeedFamily and claimcheck/sequential.py).
+"""
+from __future__ import annotations
+
+from claimcheck.seeds import SeedFamily
+
+SWISH_VS_RELU = SeedFamily(
+    "3.4", floor=5,
+    why="the Swish - ReLU difference has sd ~1.5 pp at 20 epochs (pilot, 10 seeds): 3 seeds cannot reach "
+        "alpha at the 2-point margin")
