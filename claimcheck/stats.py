@@ -154,6 +154,19 @@ def paired_greater(a: Sequence[float], b: Sequence[float], *, min_effect: float,
         dz=float((d.mean() - min_effect) / sd) if sd > 0 else None)
 
 
+def greater_than(values: Sequence[float], *, reference: float, min_effect: float, alpha: float,
+                 seeds: Sequence[int] = (), name: str = "values exceed the reference",
+                 label: str = "value") -> StatResult:
+    """H1: mean(values) > reference + min_effect, one-sided one-sample t-test over seeds (the same test as
+    `paired_greater` against a constant), e.g. per-seed accuracy above chance."""
+    x = _as_array(values)
+    res = paired_greater(x, np.full(len(x), float(reference)), min_effect=min_effect, alpha=alpha, seeds=seeds,
+                         name=name, labels=(label, fmt(reference)))
+    res.test = "one-sided one-sample t-test over seeds (scipy.stats.ttest_1samp on values - reference - min_effect)"
+    res.values = {label: x.tolist()}
+    return res
+
+
 def non_inferior(a: Sequence[float], b: Sequence[float], *, margin: float, alpha: float,
                  seeds: Sequence[int] = (), name: str = "a is not worse than b",
                  labels: tuple[str, str] = ("a", "b")) -> StatResult:
