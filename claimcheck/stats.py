@@ -208,33 +208,37 @@ def equivalent(values: Sequence[float], *, reference: float, margin: float, alph
         p_futility=p_fut)
 
 
-def above_chance(successes: int, trials: int, *, chance: float, min_effect: float, alpha: float,
-                 seeds: Sequence[int] = (), name: str = "accuracy above chance") -> StatResult:
-    """H1: success rate > chance + min_effect, exact one-sided binomial test (scipy.stats.binomtest)."""
+def one_model_above_chance(successes: int, trials: int, *, chance: float, min_effect: float, alpha: float,
+                           seeds: Sequence[int] = (), name: str = "accuracy above chance") -> StatResult:
+    """H1: success rate > chance + min_effect, exact one-sided binomial test (scipy.stats.binomtest) over the
+    examples of ONE fixed model. Never for examples pooled over several seeds: a claim about training is
+    tested over per-seed values (`greater_than`)."""
     if not 0 <= successes <= trials or trials < 1:
         raise ValueError(f"need 0 <= successes <= trials, trials >= 1; got {successes}/{trials}")
     res = stats.binomtest(int(successes), int(trials), chance + min_effect, alternative="greater")
     ci = res.proportion_ci(confidence_level=1 - alpha, method="exact")
     rate = successes / trials
     return StatResult(
-        name=name, test="exact one-sided binomial test (scipy.stats.binomtest)",
+        name=name, test="exact one-sided binomial test over one model's examples (scipy.stats.binomtest)",
         supported=bool(res.pvalue < alpha), p_value=float(res.pvalue), alpha=alpha,
         statistic=float(successes), effect=rate - chance, effect_name="rate - chance",
         min_effect=min_effect, ci=(float(ci.low), float(ci.high)), n=int(trials), seeds=list(seeds),
         values={"rate": [rate]}, detail=f"{successes}/{trials} correct, chance {fmt(chance)}")
 
 
-def proportion_equivalent(successes: int, trials: int, *, reference: float, margin: float,
-                          alpha: float, seeds: Sequence[int] = (),
-                          name: str = "rate equals the reference within a margin") -> StatResult:
-    """Binomial TOST: H1 |rate - reference| < margin by two exact one-sided scipy.stats.binomtest."""
+def one_model_rate_equivalent(successes: int, trials: int, *, reference: float, margin: float,
+                              alpha: float, seeds: Sequence[int] = (),
+                              name: str = "rate equals the reference within a margin") -> StatResult:
+    """Binomial TOST over the examples of ONE fixed model: H1 |rate - reference| < margin by two exact
+    one-sided scipy.stats.binomtest. Never for examples pooled over several seeds (use `equivalent` on
+    per-seed rates)."""
     lower = stats.binomtest(int(successes), int(trials), max(reference - margin, 0.0), alternative="greater")
     upper = stats.binomtest(int(successes), int(trials), min(reference + margin, 1.0), alternative="less")
     p = float(max(lower.pvalue, upper.pvalue))
     ci = lower.proportion_ci(confidence_level=1 - 2 * alpha, method="exact")
     rate = successes / trials
     return StatResult(
-        name=name, test="binomial TOST (two exact one-sided scipy.stats.binomtest)",
+        name=name, test="binomial TOST over one model's examples (two exact one-sided scipy.stats.binomtest)",
         supported=bool(p < alpha), p_value=p, alpha=alpha, statistic=float(successes),
         effect=rate - reference, effect_name="rate - reference", min_effect=margin,
         ci=(float(ci.low), float(ci.high)), n=int(trials), seeds=list(seeds), values={"rate": [rate]},

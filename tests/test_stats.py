@@ -60,18 +60,18 @@ def test_equivalence_tost_power_and_size():
 
 
 def test_above_chance_binomial_power_and_size():
-    assert power(lambda rng: stats.above_chance(
+    assert power(lambda rng: stats.one_model_above_chance(
         int(rng.binomial(100, 0.7)), 100, chance=0.5, min_effect=0.0, alpha=ALPHA)) >= MIN_POWER
-    assert rejection_rate(lambda rng: stats.above_chance(
+    assert rejection_rate(lambda rng: stats.one_model_above_chance(
         int(rng.binomial(100, 0.5)), 100, chance=0.5, min_effect=0.0, alpha=ALPHA)) <= FP_BOUND
-    assert rejection_rate(lambda rng: stats.above_chance(
+    assert rejection_rate(lambda rng: stats.one_model_above_chance(
         int(rng.binomial(100, 0.6)), 100, chance=0.5, min_effect=0.1, alpha=ALPHA)) <= FP_BOUND
 
 
 def test_proportion_equivalence_power_and_size():
-    assert power(lambda rng: stats.proportion_equivalent(
+    assert power(lambda rng: stats.one_model_rate_equivalent(
         int(rng.binomial(2000, 0.2)), 2000, reference=0.2, margin=0.05, alpha=ALPHA)) >= MIN_POWER
-    assert rejection_rate(lambda rng: stats.proportion_equivalent(
+    assert rejection_rate(lambda rng: stats.one_model_rate_equivalent(
         int(rng.binomial(2000, 0.25)), 2000, reference=0.2, margin=0.05, alpha=ALPHA)) <= FP_BOUND
 
 

@@ -120,7 +120,7 @@ def test_exercise_code_scores_chance_before_and_after_the_fix_and_the_scaler_lea
         rows.append([name, float(np.mean(leaky)), float(np.mean(fixed)), float(np.max(np.abs(np.subtract(leaky, fixed))))])
         for label, acc in (("leaky", leaky), ("fixed", fixed)):
             hits = int(round(sum(acc) * n_test))
-            evidence.check(stats.proportion_equivalent(
+            evidence.check(stats.one_model_rate_equivalent(
                 hits, n_test * len(seeds), reference=CHANCE, margin=CHANCE_MARGIN, alpha=ALPHA, seeds=seeds,
                 name=f"{name} {label} accuracy is chance (1/5)"))
         diff = np.subtract(leaky, fixed)

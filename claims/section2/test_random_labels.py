@@ -62,7 +62,7 @@ def test_overparameterized_mlp_fits_random_labels_but_not_a_narrow_one(arm, evid
     true = [zoo.trained(recipe(widths, "true"), s) for s in evidence.seeds]
     hits = [round(evaluate(t.model, t.data.x_test, t.data.y_test)[1] * len(t.data.y_test)) for t in shuffled]
     n_test = len(shuffled[0].data.y_test)
-    evidence.check(stats.proportion_equivalent(
+    evidence.check(stats.one_model_rate_equivalent(
         sum(hits), n_test * len(hits), reference=CHANCE, margin=CHANCE_MARGIN, alpha=ALPHA,
         seeds=evidence.seeds, name="test accuracy after fitting random labels is chance"), expect=True)
     e_rand, e_true = [epochs_to_fit(t.history) for t in shuffled], [epochs_to_fit(t.history) for t in true]

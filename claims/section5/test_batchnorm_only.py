@@ -98,7 +98,7 @@ def test_training_only_batchnorm_scale_and_shift_gives_far_above_chance_accuracy
     model = zoo.build(recipe, seeds[0])
     evidence.note(f"trainable: {sum(p.numel() for p in bn_parameters(model))} BN parameters of "
                   f"{sum(p.numel() for p in model.parameters()):,}")
-    evidence.check(stats.above_chance(
+    evidence.check(stats.one_model_above_chance(
         hits, trials, chance=CHANCE, min_effect=MIN_ABOVE_CHANCE, alpha=ALPHA, seeds=seeds,
         name=f"{'BN-only' if arm == 'claim' else 'untrained'} test accuracy exceeds chance by {MIN_ABOVE_CHANCE:.0%}"))
     evidence.table("Test accuracy per seed", ["seed", "accuracy"], [[s, r[0]] for s, r in zip(seeds, runs)])

@@ -107,7 +107,7 @@ def test_imagenet_resnet50_stays_accurate_across_test_resolutions(arm, evidence,
     ax.set(xlabel="test resolution (px)", ylabel="top-1 accuracy", title=f"6.2 ResNet-50, {len(samples)} images")
     evidence.save_figure(fig, "imagenet-resolution")
     for size in IMAGENET_SIZES:
-        evidence.check(stats.above_chance(hits[size], len(samples), chance=1 / 1000, min_effect=MIN_IMAGENET_ACC,
+        evidence.check(stats.one_model_above_chance(hits[size], len(samples), chance=1 / 1000, min_effect=MIN_IMAGENET_ACC,
                                           alpha=ALPHA, name=f"top-1 accuracy at {size} x {size} far above chance"))
 
 

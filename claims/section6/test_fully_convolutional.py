@@ -77,7 +77,7 @@ def test_a_network_of_only_convolutions_classifies_digits_at_several_resolutions
     accuracy, n_tests = {r: measured["hits"][str(r)] for r in RESOLUTIONS}, measured["n_test"]
     n_test = sum(n_tests)
     for r in RESOLUTIONS:
-        evidence.check(stats.above_chance(
+        evidence.check(stats.one_model_above_chance(
             sum(accuracy[r]), n_test, chance=0.1, min_effect=MIN_ABOVE_CHANCE, alpha=ALPHA, seeds=seeds,
             name=f"test accuracy at {r} x {r} far above chance"))
     rates = {r: [h / n for h, n in zip(accuracy[r], n_tests)] for r in RESOLUTIONS}

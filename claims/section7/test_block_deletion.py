@@ -62,7 +62,7 @@ def test_most_residual_blocks_can_be_deleted_at_test_time_unlike_plain_layers(ar
         [m < MAX_MEDIAN_DROP for m in medians], seeds=evidence.seeds, values={"median drop": medians},
         name=f"the median single-block deletion costs < {MAX_MEDIAN_DROP:.0%} test accuracy"))
     hits, n = sum(int((r >= HALF).sum()) for r in removable), sum(len(r) for r in removable)
-    evidence.check(stats.above_chance(
+    evidence.check(stats.one_model_above_chance(
         hits, n, chance=0.5, min_effect=0.0, alpha=ALPHA, seeds=evidence.seeds,
         name=f"most test samples keep their prediction with >= {HALF} of {DEEP} blocks deleted together"))
     evidence.check(stats.holds_in_every_case(
