@@ -3,5 +3,5 @@ import matplotlib
 
 matplotlib.use("Agg")  # figures are written to files; no display is needed or assumed
 
-pytest_plugins = ["claimcheck.plugin", "fixtures.plugin"]
+pytest_plugins = ["fixtures.plugin"]  # the engine, claimcheck.plugin, is an installed pytest11 entry point
 pytest_plugins += ["pytester"]

@@ -40,7 +40,13 @@ def _short(verdict: str) -> str:
 
 def _card(rec: dict) -> list[str]:
     out = [f'<a id="claim-{rec["id"].replace(".", "-")}"></a>', f"## {rec['id']} — {rec['title']}", "",
-           f"**Exercise.** {rec['question']}", "", f"**Answer.** {rec['answer']}", "",
+           f"**Exercise.** {rec['question']}", ""]
+    not_supported = [a["verdict"] for a in rec["arms"].get("claim", []) if a["verdict"] != "SUPPORTED"]
+    if not_supported:
+        out += [f"> **Verdict: {_short(not_supported[0])}.** Not every part of this claim is supported by this "
+                "run's measurements (see the arms below); the answer states what the exercise asks and what "
+                "the measurements show, not a settled result.", ""]
+    out += [f"**Answer.** {rec['answer']}", "",
            f"**Method.** {rec['method']}", ""]
     if rec.get("control"):
         out += [f"**Negative control.** {rec['control']}", ""]

@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import math
+import os
 from pathlib import Path
 
 DEFAULT_SEED_BASE = 20260527  # fixed so that the same command gives the same numbers
@@ -105,10 +106,39 @@ def _int_at_least(flag: str, low: int):
 
 
 def parse_weights_file(value: str) -> Path:
+    """An existing file that loads with torch.load(weights_only=True) as a mapping of names to tensors."""
     path = Path(value).expanduser()
     if not path.is_file():
         raise argparse.ArgumentTypeError(
             f"--resnet50-weights: no such file {value!r}; expected a local ResNet-50 state dict (.pth)")
+    import pickle
+
+    import torch
+
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except (OSError, RuntimeError, EOFError, ValueError, pickle.UnpicklingError) as error:
+        raise argparse.ArgumentTypeError(
+            f"--resnet50-weights: {value!r} does not load as a state dict with weights_only=True "
+            f"({type(error).__name__}: {str(error).splitlines()[0][:120]})") from None
+    if not isinstance(state, dict) or not state or not all(isinstance(v, torch.Tensor) for v in state.values()):
+        raise argparse.ArgumentTypeError(
+            f"--resnet50-weights: {value!r} is not a state dict (a mapping of parameter names to tensors)")
+    return path.resolve()
+
+
+def writable_folder(flag: str, value: str, root: Path) -> Path:
+    """The folder of `flag`, relative paths taken from the project root (pytest's rootdir). It must be a
+    writable directory, or not exist yet under a writable one (it is created when first written to).
+    Raises ValueError naming the flag otherwise."""
+    if not str(value).strip():
+        raise ValueError(f"{flag}: empty value; expected a folder path")
+    path = (root / Path(value).expanduser()).resolve()
+    if path.exists() and not path.is_dir():
+        raise ValueError(f"{flag}: {value!r} is a file, not a folder")
+    existing = next(p for p in (path, *path.parents) if p.exists())
+    if not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
+        raise ValueError(f"{flag}: cannot write to {value!r} ({existing} is not a writable folder)")
     return path
 
 

@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from claimcheck import sequential
+from claimcheck.report import atomic_write_bytes
 from claimcheck.seeds import SeedFamily, claim_seeds, derive
 from claimcheck.stats import StatResult, jsonable
 
@@ -210,7 +211,7 @@ class Evidence:
         finally:
             plt.close(fig)
         assert png.startswith(PNG_SIGNATURE), f"{path.name} did not render as a PNG"
-        path.write_bytes(png)
+        atomic_write_bytes(path, png)
         self.figures.append(f"figures/{path.name}")
         return path
 

@@ -106,9 +106,10 @@ def pytest_addoption(parser):
                     help="paired seeds per claim (default: the scale profile's, 5 at standard)")
     group.addoption("--claims-seed", type=cfg.parse_seed_base, default=cfg.DEFAULT_SEED_BASE,
                     help=f"base seed every claim seed derives from (default: {cfg.DEFAULT_SEED_BASE})")
-    group.addoption("--claims-report", default="reports", help="report folder (default: reports/)")
+    group.addoption("--claims-report", default="reports",
+                    help="report folder, relative to the project root (default: reports/)")
     group.addoption("--claims-cache", default=".claims-cache",
-                    help="trained-model cache folder (default: .claims-cache/)")
+                    help="cache folder, relative to the project root (default: .claims-cache/)")
     group.addoption("--device", type=cfg.parse_device, default="auto", help="auto | cpu | cuda (default: auto)")
     group.addoption("--resnet50-weights", type=cfg.parse_weights_file, default=None, metavar="PATH",
                     help="local torchvision ResNet-50 ImageNet state dict for claim 6.2's accuracy part "
@@ -127,13 +128,18 @@ def pytest_configure(config):
             raise pytest.UsageError(str(error)) from None
     profile = cfg.PROFILES[config.getoption("claims_scale")]
     root = Path(config.rootpath)
+    try:
+        report_dir = cfg.writable_folder("--claims-report", config.getoption("claims_report"), root)
+        cache_dir = cfg.writable_folder("--claims-cache", config.getoption("claims_cache"), root)
+    except ValueError as error:
+        raise pytest.UsageError(str(error)) from None
     run = cfg.RunConfig(
         profile=profile,
         seeds=config.getoption("claims_seeds") or profile.seeds,
         seed_base=config.getoption("claims_seed"),
         device=device,
-        report_dir=(root / config.getoption("claims_report")).resolve(),
-        cache_dir=(root / config.getoption("claims_cache")).resolve(),
+        report_dir=report_dir,
+        cache_dir=cache_dir,
         resnet50_weights=config.getoption("resnet50_weights"),
     )
     is_worker = hasattr(config, "workerinput")

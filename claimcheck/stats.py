@@ -110,8 +110,22 @@ def jsonable(obj):
 def _as_array(values: Sequence[float]) -> np.ndarray:
     arr = np.asarray(values, dtype=float)
     if arr.ndim != 1 or arr.size < 2:
-        raise ValueError(f"need at least 2 paired values, got shape {arr.shape}")
+        raise ValueError(f"need at least 2 values in a flat sequence, got shape {arr.shape}")
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"values must be finite, got {arr.tolist()[:10]}")
     return arr
+
+
+def _paired(a: Sequence[float], b: Sequence[float]) -> tuple[np.ndarray, np.ndarray]:
+    a, b = _as_array(a), _as_array(b)
+    if a.shape != b.shape:
+        raise ValueError(f"paired values need equal lengths, got {a.size} and {b.size}")
+    return a, b
+
+
+def _check_alpha(alpha: float) -> None:
+    if not 0 < alpha < 0.5:
+        raise ValueError(f"alpha must lie in (0, 0.5), got {alpha!r}")
 
 
 def _one_sided_t(d: np.ndarray, alpha: float) -> tuple[float, float, float, float]:
@@ -140,7 +154,8 @@ def paired_greater(a: Sequence[float], b: Sequence[float], *, min_effect: float,
 
     Futility: the design effect, mean(a - b) = min_effect + DESIGN_DZ * sd, is tested against
     "smaller" with the noncentral t distribution."""
-    a, b = _as_array(a), _as_array(b)
+    _check_alpha(alpha)
+    a, b = _paired(a, b)
     d = a - b
     t, p, low, p_fut = _one_sided_t(d - min_effect, alpha)
     sd = float(np.std(d, ddof=1))
@@ -182,6 +197,9 @@ def equivalent(values: Sequence[float], *, reference: float, margin: float, alph
     """TOST: H1 |mean(values) - reference| < margin, two one-sided scipy.stats.ttest_1samp tests.
 
     Futility: the mean lies outside the margin (one-sided t-test on each side, Bonferroni over two)."""
+    _check_alpha(alpha)
+    if not margin > 0:
+        raise ValueError(f"an equivalence margin must be positive, got {margin!r}")
     x = _as_array(values)
     d = x - reference
     if np.ptp(d) == 0:
@@ -213,6 +231,7 @@ def one_model_above_chance(successes: int, trials: int, *, chance: float, min_ef
     """H1: success rate > chance + min_effect, exact one-sided binomial test (scipy.stats.binomtest) over the
     examples of ONE fixed model. Never for examples pooled over several seeds: a claim about training is
     tested over per-seed values (`greater_than`)."""
+    _check_alpha(alpha)
     if not 0 <= successes <= trials or trials < 1:
         raise ValueError(f"need 0 <= successes <= trials, trials >= 1; got {successes}/{trials}")
     res = stats.binomtest(int(successes), int(trials), chance + min_effect, alternative="greater")
@@ -232,6 +251,9 @@ def one_model_rate_equivalent(successes: int, trials: int, *, reference: float, 
     """Binomial TOST over the examples of ONE fixed model: H1 |rate - reference| < margin by two exact
     one-sided scipy.stats.binomtest. Never for examples pooled over several seeds (use `equivalent` on
     per-seed rates)."""
+    _check_alpha(alpha)
+    if not 0 <= successes <= trials or trials < 1:
+        raise ValueError(f"need 0 <= successes <= trials, trials >= 1; got {successes}/{trials}")
     lower = stats.binomtest(int(successes), int(trials), max(reference - margin, 0.0), alternative="greater")
     upper = stats.binomtest(int(successes), int(trials), min(reference + margin, 1.0), alternative="less")
     p = float(max(lower.pvalue, upper.pvalue))
@@ -254,7 +276,8 @@ def rate_over_seeds(flags: Sequence[bool], *, min_rate: float, design_rate: floa
     For properties of a trained model (a robust layer exists, layer 1 is identified): such a property
     holds with some probability per seed, and "holds in every seed" becomes less likely the more seeds
     one adds. Futility: the design rate is tested against "smaller"."""
-    flags = [bool(f) for f in flags]
+    _check_alpha(alpha)
+    flags = _booleans(flags)
     if len(flags) < 2 or not 0 <= min_rate < design_rate <= 1:
         raise ValueError(f"need >= 2 seeds and 0 <= min_rate < design_rate <= 1; got {len(flags)}, "
                          f"{min_rate}, {design_rate}")
@@ -272,12 +295,20 @@ def rate_over_seeds(flags: Sequence[bool], *, min_rate: float, design_rate: floa
         p_futility=p_fut)
 
 
+def _booleans(flags: Sequence[bool]) -> list[bool]:
+    """Flags must be booleans (numpy's included): a number is not silently read as true or false."""
+    flags = list(flags)
+    if not all(isinstance(f, (bool, np.bool_)) for f in flags):
+        raise ValueError(f"flags must be booleans, got {[type(f).__name__ for f in flags][:5]}")
+    return [bool(f) for f in flags]
+
+
 def holds_in_every_case(flags: Sequence[bool], *, seeds: Sequence[int] = (),
                         name: str = "holds in every case", values: dict | None = None) -> StatResult:
     """A deterministic property checked case by case (a formula on every sample, a construction for every
     configuration): supported when it holds in all of them. Not for properties of trained models,
     which hold with some probability per seed: use `rate_over_seeds`."""
-    flags = [bool(f) for f in flags]
+    flags = _booleans(flags)
     if not flags:
         raise ValueError("holds_in_every_case needs at least one case")
     k, n = sum(flags), len(flags)
@@ -292,7 +323,8 @@ def holds_in_every_case(flags: Sequence[bool], *, seeds: Sequence[int] = (),
 def rank_correlated(x: Sequence[float], y: Sequence[float], *, alpha: float,
                     name: str = "x and y are positively rank-correlated") -> StatResult:
     """H1: Spearman's rho > 0, one-sided (scipy.stats.spearmanr)."""
-    x, y = _as_array(x), _as_array(y)
+    _check_alpha(alpha)
+    x, y = _paired(x, y)
     with warnings.catch_warnings():  # constant input: rho is undefined, reported below as 0 with p = 1
         warnings.simplefilter("ignore", stats.ConstantInputWarning)
         res = stats.spearmanr(x, y, alternative="greater")

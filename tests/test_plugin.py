@@ -59,6 +59,31 @@ def test_a_bad_option_is_a_usage_error_naming_the_flag_and_valid_values(project,
     assert "Traceback" not in result.stderr.str()
 
 
+@pytest.mark.parametrize("flag", ["--claims-report", "--claims-cache"])
+def test_a_folder_option_that_is_a_file_or_empty_is_a_usage_error(project, flag):
+    project.path.joinpath("a_file").write_text("")
+    for value, message in ((str(project.path / "a_file"), "is a file, not a folder"), ("", "empty value")):
+        result = project.runpytest_inprocess(f"{flag}={value}")
+        assert result.ret == pytest.ExitCode.USAGE_ERROR
+        result.stderr.fnmatch_lines([f"*{flag}*{message}*"])
+
+
+def test_a_weights_file_that_is_not_a_state_dict_is_a_usage_error(project):
+    project.path.joinpath("weights.pth").write_text("not a checkpoint")
+    result = run(project, "--resnet50-weights", str(project.path / "weights.pth"))
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*--resnet50-weights*does not load as a state dict with weights_only=True*"])
+
+
+def test_folder_options_take_a_separate_value_even_when_the_folder_exists(project, tmp_path):
+    cache = tmp_path / "existing-cache"
+    cache.mkdir()
+    result = project.runpytest_subprocess("--claims-cache", str(cache), "--claims-report", str(tmp_path / "rep"),
+                                          "--claims-scale", "smoke")
+    result.assert_outcomes(passed=2, xfailed=1)
+    assert (tmp_path / "rep" / "claims.json").is_file()
+
+
 def test_asking_for_cuda_without_cuda_is_a_usage_error(project):
     import torch
 

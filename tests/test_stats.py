@@ -146,3 +146,20 @@ def test_paired_helpers_refuse_fewer_than_two_values(bad):
 def test_rank_correlation_of_constant_input_is_unsupported_without_a_warning():
     result = stats.rank_correlated([1, 2, 3, 4], [5, 5, 5, 5], alpha=ALPHA)
     assert not result.supported and result.effect == 0.0 and result.p_value == 1.0
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: stats.paired_greater([1.0, float("nan")], [0.0, 0.0], min_effect=0.0, alpha=0.01), "finite"),
+    (lambda: stats.paired_greater([1.0, 2.0, 3.0], [0.0, 0.0], min_effect=0.0, alpha=0.01), "equal lengths"),
+    (lambda: stats.greater_than([], reference=0.0, min_effect=0.0, alpha=0.01), "at least 2"),
+    (lambda: stats.equivalent([1.0, float("inf")], reference=0.0, margin=1.0, alpha=0.01), "finite"),
+    (lambda: stats.equivalent([1.0, 2.0], reference=0.0, margin=0.0, alpha=0.01), "margin"),
+    (lambda: stats.paired_greater([1.0, 2.0], [0.0, 0.0], min_effect=0.0, alpha=0.5), "alpha"),
+    (lambda: stats.rank_correlated([1.0, 2.0], [1.0, 2.0, 3.0], alpha=0.01), "equal lengths"),
+    (lambda: stats.holds_in_every_case([1, 0, 1]), "booleans"),
+    (lambda: stats.rate_over_seeds([1.0, 1.0], min_rate=0.5, design_rate=0.9, alpha=0.01), "booleans"),
+    (lambda: stats.one_model_above_chance(5, 3, chance=0.1, min_effect=0.0, alpha=0.01), "successes"),
+])
+def test_bad_inputs_raise_a_clear_value_error(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()

@@ -1,0 +1,76 @@
+"""The engine call claims use: per-seed measurement look by look, recorded decisions, arm expectations."""
+from __future__ import annotations
+
+import types
+
+import pytest
+
+from claimcheck import stats
+from claimcheck.config import PROFILES
+from claimcheck.evidence import Card, Evidence
+from claimcheck.seeds import SeedFamily
+
+CARD = Card(id="9.1", title="t", question="q", answer="a", method="m")
+
+
+def evidence(arm: str = "claim", first: int = 5) -> Evidence:
+    run = types.SimpleNamespace(profile=PROFILES["standard"], seeds=first, seed_base=11)
+    return Evidence(CARD, arm, run, figures_dir=None)
+
+
+def test_measure_is_called_once_per_look_with_only_the_new_seeds():
+    calls = []
+
+    def measure(seeds):
+        calls.append(list(seeds))
+        return {"x": [0.1 * (i % 3) for i in range(len(seeds))]}   # a null effect: goes past the first look
+    ev = evidence("control")
+    per_seed = ev.per_seed(measure, family=SeedFamily("fam"))
+    decision = ev.check_over_seeds(per_seed, lambda v: stats.greater_than(
+        v["x"], reference=0.0, min_effect=0.5, alpha=0.01))
+    assert [len(c) for c in calls] == [5] * (decision.n // 5)
+    assert sum(calls, []) == SeedFamily("fam").seeds(11, decision.n) == per_seed.seeds
+    assert ev.checks[0]["family"] == "fam" and ev.checks[0]["seeds_used"] == decision.n
+    assert ev.families == {"fam": per_seed.seeds[:decision.n]}
+
+
+def test_a_second_check_reuses_what_the_first_measured():
+    calls = []
+
+    def measure(seeds):
+        calls.append(len(seeds))
+        return {"x": [1.0 + 0.01 * i for i in range(len(seeds))]}
+    ev = evidence()
+    per_seed = ev.per_seed(measure)
+    for _ in range(2):
+        ev.check_over_seeds(per_seed, lambda v: stats.greater_than(v["x"], reference=0.0, min_effect=0.5,
+                                                                   alpha=0.01))
+    assert calls == [5] and ev.checks[1]["outcome"] == "SUPPORTED"
+
+
+def test_a_floor_raises_the_first_look():
+    ev = evidence(first=3)
+    per_seed = ev.per_seed(lambda seeds: {"x": [1.0 + 0.01 * i for i in range(len(seeds))]},
+                           family=SeedFamily("f", floor=8))
+    assert per_seed.schedule.looks == (8, 9, 12, 15)
+    ev.check_over_seeds(per_seed, lambda v: stats.greater_than(v["x"], reference=0.0, min_effect=0.5, alpha=0.01))
+    assert len(per_seed.seeds) == 8
+
+
+def test_the_arms_expect_supported_and_anything_but_supported():
+    def effect(seeds):
+        return {"x": [1.0 + 0.01 * i for i in range(len(seeds))]}
+    check = (lambda v: stats.greater_than(v["x"], reference=0.0, min_effect=0.5, alpha=0.01))
+    evidence("claim").check_over_seeds(evidence("claim").per_seed(effect), check)
+    control = evidence("control")
+    with pytest.raises(AssertionError, match=r"SUPPORTED, expected anything but SUPPORTED[\s\S]*looks: n=5"):
+        control.check_over_seeds(control.per_seed(effect), check)
+    assert control.checks[0]["pass_rate"] == 0.0
+
+
+@pytest.mark.parametrize("bad, message", [({"x": [1.0]}, "1 values"), ([1.0] * 5, "must return")])
+def test_measure_must_return_one_value_per_seed_by_name(bad, message):
+    ev = evidence()
+    with pytest.raises((ValueError, TypeError), match=message):
+        ev.check_over_seeds(ev.per_seed(lambda seeds: bad), lambda v: stats.greater_than(
+            v["x"], reference=0.0, min_effect=0.5, alpha=0.01))
