@@ -12,6 +12,7 @@ def render_markdown(doc: dict) -> str:
            f"{run['seeds'] * LOOK_MULTIPLES[-1]}; a family's floor can raise the first look), seed base {run['seed_base']}, "
            f"device {run['device']}, wall time {run['wall_s']} s, commit {run.get('git_commit') or 'unknown'}.",
            f"torch {run['versions'].get('torch')}, Python {run['versions'].get('python')}.", "",
+           *_partial_lines(run),
            f"**Error-rate rule.** {run.get('error_rate_rule', '')}", "",
            _green_line(run), "",
            "| id | claim | verdict | control |", "|---|---|---|---|"]
@@ -23,6 +24,15 @@ def render_markdown(doc: dict) -> str:
     for rec in doc["claims"]:
         out.extend(_card(rec))
     return "\n".join(out) + "\n"
+
+
+def _partial_lines(run: dict) -> list[str]:
+    partial = run.get("partial")
+    if not partial:
+        return []
+    not_run = ", ".join(partial["not_run"]) or "none known (no complete report in this folder)"
+    return [f"> **PARTIAL RUN** ({'; '.join(partial['reasons'])}). Claims of the last complete report that "
+            f"did not run: {not_run}. The complete report (claims.md) is unchanged.", ""]
 
 
 def _green_line(run: dict) -> str:

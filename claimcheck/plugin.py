@@ -65,8 +65,8 @@ class ClaimSession:
         outcome = yield
         report = outcome.get_result()
         marker = item.get_closest_marker("claim")
-        if marker is None or report.when == "teardown" or (report.when == "setup" and report.passed):
-            return
+        if marker is None or report.when == "teardown":
+            return  # a passed setup still reports: the controller then knows a claim test started
         ev = item.stash.get(evidence_key, None)
         card = marker.kwargs["card"]
         arm = item.callspec.params.get("arm", "claim") if hasattr(item, "callspec") else "claim"
@@ -86,16 +86,34 @@ class ClaimSession:
             if device is not None:
                 self.run = dataclasses.replace(self.run, device=device)
 
-    def pytest_terminal_summary(self, terminalreporter):
+    def pytest_terminal_summary(self, terminalreporter, exitstatus, config):
         if self.is_worker or not self.entries:
             return
         lines, paths = write_report(self.entries, self.run, wall_s=time.time() - self.started,
-                                    root=self.rootpath)
+                                    root=self.rootpath, partial=partial_reasons(config, exitstatus))
         terminalreporter.section("dl-claims summary")
         for line in lines:
             terminalreporter.write_line(line)
         for path in paths:
             terminalreporter.write_line(f"report: {path}")
+
+
+def partial_reasons(config, exitstatus) -> list[str]:
+    """Why this run's report covers less than the whole suite (empty: a complete run). A pytest-split
+    shard is not partial: its report is meant for `python -m claimcheck.merge`."""
+    reasons = []
+    if exitstatus == pytest.ExitCode.INTERRUPTED:
+        reasons.append("interrupted")
+    if getattr(config.option, "maxfail", 0):
+        reasons.append(f"stops after {config.option.maxfail} failure(s) (-x/--maxfail)")
+    for option, text in (("keyword", "-k {}"), ("markexpr", "-m {}"), ("lf", "--lf"), ("failedfirst", None),
+                         ("deselect", "--deselect {}")):
+        value = getattr(config.option, option, None)
+        if value and text:
+            reasons.append(text.format(value))
+    if config.args_source == pytest.Config.ArgsSource.ARGS and not getattr(config.option, "splits", None):
+        reasons.append("test paths given: " + " ".join(config.args))
+    return reasons
 
 
 def pytest_addoption(parser):

@@ -21,6 +21,8 @@ BENCHMARK_ONLY_SKIP = "Skipping non-benchmark"  # pytest-benchmark's reason unde
 PACKAGES = ("torch", "torchvision", "numpy", "scipy", "scikit-learn", "xgboost", "pytest", "hypothesis",
             "mnist1d", "matplotlib")
 VERDICTS = {  # (arm, outcome) -> verdict shown to the reader
+    ("claim", "incomplete"): "NOT RUN (interrupted)",
+    ("control", "incomplete"): "NOT RUN (interrupted)",
     ("claim", "passed"): "SUPPORTED",
     ("claim", "xfailed"): "NOT REPRODUCED (strict xfail)",
     ("claim", "failed"): "FAILED",
@@ -41,10 +43,12 @@ def absorb(entries: dict[str, dict], report) -> None:
     if payload is not None:
         entry.update(payload)
         entry["outcome"], entry["message"] = _outcome(report)
+        if report.when == "setup" and report.passed:
+            entry["outcome"] = "incomplete"  # until the call phase reports (never, when interrupted)
         if entry["outcome"] == "skipped" and entry["message"].startswith(BENCHMARK_ONLY_SKIP):
             del entries[report.nodeid]  # the benchmark pass reports only what it measured
-    elif report.failed:
-        entry["outcome"], entry["message"] = "failed", _message(report)
+    elif report.failed:  # e.g. an xdist worker that crashed while running the test
+        entry["outcome"], entry["message"] = "failed", "crashed: " + _message(report)
 
 
 def _outcome(report) -> tuple[str, str]:
@@ -64,6 +68,8 @@ def _message(report) -> str:
 def verdict(arm: str, outcome: str, message: str = "") -> str:
     if outcome == "skipped":
         return f"SKIPPED ({message})"
+    if outcome == "failed" and message.startswith("crashed"):
+        return "FAILED (crashed)"
     return VERDICTS.get((arm, outcome), outcome.upper())
 
 
@@ -182,15 +188,32 @@ def _cache_use(arm: dict) -> str:
     return "built" if cache.get("built") else "cached" if cache.get("loaded") else ""
 
 
-def write_report(entries: dict[str, dict], run, wall_s: float, root: Path) -> tuple[list[str], list[Path]]:
+def write_report(entries: dict[str, dict], run, wall_s: float, root: Path,
+                 partial: list[str] = ()) -> tuple[list[str], list[Path]]:
+    """Write the report; a partial run (a selection, -x, an interrupt) writes claims-partial.json/.md and
+    leaves the last complete claims.json/.md in place, naming the claims of that report it did not run."""
     doc = build(entries, run, wall_s, root)
-    return summary_lines(doc), write_documents(doc, run.report_dir)
+    if partial:
+        complete = _claim_ids(run.report_dir / "claims.json")
+        doc["run"]["partial"] = {"reasons": list(partial),
+                                 "not_run": sorted(complete - {r["id"] for r in doc["claims"]}, key=_claim_key)}
+    lines = summary_lines(doc)
+    if partial:
+        lines.append(f"PARTIAL run ({'; '.join(partial)}): the complete report in {run.report_dir} is unchanged")
+    return lines, write_documents(doc, run.report_dir, stem="claims-partial" if partial else "claims")
 
 
-def write_documents(doc: dict, report_dir: Path) -> list[Path]:
+def _claim_ids(path: Path) -> set[str]:
+    try:
+        return {rec["id"] for rec in json.loads(path.read_text())["claims"]}
+    except (OSError, ValueError, KeyError, TypeError):
+        return set()
+
+
+def write_documents(doc: dict, report_dir: Path, stem: str = "claims") -> list[Path]:
     from claimcheck.cards import render_markdown
 
-    json_path, md_path = report_dir / "claims.json", report_dir / "claims.md"
+    json_path, md_path = report_dir / f"{stem}.json", report_dir / f"{stem}.md"
     atomic_write_text(json_path, json.dumps(doc, indent=1))
     atomic_write_text(md_path, render_markdown(doc))
     return [json_path, md_path]

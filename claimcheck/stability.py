@@ -103,7 +103,8 @@ def main(argv: list[str] | None = None) -> int:
                *args.pytest_args]
         print(f"stability: {' '.join(cmd[2:])}", flush=True)
         subprocess.run(cmd, check=False)
-        path = report / "claims.json"
+        found = [p for p in (report / "claims.json", report / "claims-partial.json") if p.is_file()]
+        path = max(found, key=lambda p: p.stat().st_mtime) if found else report / "claims.json"
         if not path.is_file():
             print(f"stability: base {base} wrote no report ({path})", file=sys.stderr)
             return 1

@@ -124,6 +124,28 @@ def test_k_selects_claims_by_id_and_section(project):
     run(project, "-k", "section9", "--claims-scale", "smoke").assert_outcomes(passed=2, xfailed=1)
 
 
+def test_a_selection_writes_a_partial_report_and_keeps_the_complete_one(project):
+    run(project, "--claims-scale", "smoke").assert_outcomes(passed=2, xfailed=1)
+    complete = (project.path / "reports" / "claims.json").read_text()
+    result = run(project, "-k", "9.2", "--claims-scale", "smoke")
+    result.stdout.fnmatch_lines(["*PARTIAL run (-k 9.2)*complete report*unchanged*"])
+    assert (project.path / "reports" / "claims.json").read_text() == complete
+    partial = json.loads((project.path / "reports" / "claims-partial.json").read_text())
+    assert partial["run"]["partial"] == {"reasons": ["-k 9.2"], "not_run": ["9.1"]}
+    assert "PARTIAL RUN" in (project.path / "reports" / "claims-partial.md").read_text()
+
+
+def test_a_crashed_worker_is_a_failed_arm_in_the_report(project):
+    project.makepyfile(test_toy=CLAIMS.replace(
+        '    shift = 1.0 if arm == "claim" else 0.0',
+        '    shift = 1.0 if arm == "claim" else 0.0\n    if arm == "control":\n        import os; os._exit(1)'))
+    result = run(project, "--claims-scale", "smoke", "-n", "1", subprocess=True)
+    result.stdout.fnmatch_lines(["*9.1 control*FAILED (crashed)*"])
+    doc = json.loads((project.path / "reports" / "claims.json").read_text())
+    control = doc["claims"][0]["arms"]["control"][0]
+    assert control["verdict"] == "FAILED (crashed)" and "crashed while running" in control["message"]
+
+
 def test_no_tests_is_exit_code_5(project):
     assert run(project, "-k", "nothing_matches").ret == pytest.ExitCode.NO_TESTS_COLLECTED
 
