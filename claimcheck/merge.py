@@ -15,22 +15,32 @@ from pathlib import Path
 
 from claimcheck.report import finalize, summary_lines, write_documents
 
-SAME_ACROSS_SHARDS = ("scale", "seeds", "seed_base", "device")
+SAME_ACROSS_SHARDS = ("scale", "profile", "seeds", "seed_base", "device", "git_commit", "versions")
+PASSING = ("SUPPORTED", "not supported (as expected)", "NOT REPRODUCED (strict xfail)")
 
 
 def merge(documents: list[dict]) -> dict:
+    """One document from shard documents of the same run; ValueError (with the reason) otherwise."""
     if not documents:
         raise ValueError("nothing to merge")
+    for i, doc in enumerate(documents):
+        if not isinstance(doc, dict) or not isinstance(doc.get("run"), dict) or not isinstance(doc.get("claims"), list):
+            raise ValueError(f"shard {i + 1} is not a claims.json document (needs 'run' and 'claims')")
     first = documents[0]["run"]
     for doc in documents[1:]:
         for key in SAME_ACROSS_SHARDS:
-            if doc["run"][key] != first[key]:
-                raise ValueError(f"shards differ in {key}: {first[key]!r} vs {doc['run'][key]!r}")
+            if doc["run"].get(key) != first.get(key):
+                raise ValueError(f"shards differ in {key}: {first.get(key)!r} vs {doc['run'].get(key)!r}")
     claims: dict[str, dict] = {}
+    seen: set[str] = set()
     for doc in documents:
         for rec in doc["claims"]:
             target = claims.setdefault(rec["id"], {**rec, "arms": {}})
             for arm_name, arms in rec["arms"].items():
+                for arm in arms:
+                    if arm["test"] in seen:
+                        raise ValueError(f"{arm['test']} appears in more than one shard")
+                    seen.add(arm["test"])
                 target["arms"].setdefault(arm_name, []).extend(arms)
     meta = {**first, "wall_s": round(sum(d["run"]["wall_s"] for d in documents), 2),
             "shards": len(documents)}
@@ -45,8 +55,12 @@ def main(argv: list[str] | None = None) -> int:
     missing = [str(p) for p in args.reports if not p.is_file()]
     if missing:
         parser.error(f"reports: no such file: {', '.join(missing)}")
-    documents = [json.loads(p.read_text()) for p in args.reports]
-    doc = merge(documents)
+    try:
+        documents = [json.loads(p.read_text()) for p in args.reports]
+        doc = merge(documents)
+    except (ValueError, KeyError, TypeError) as error:  # json.JSONDecodeError is a ValueError
+        print(f"python -m claimcheck.merge: error: {type(error).__name__}: {error}", file=sys.stderr)
+        return 2
     for path in args.reports:
         figures = path.parent / "figures"
         if figures.is_dir() and path.parent.resolve() != args.out.resolve():
@@ -55,7 +69,10 @@ def main(argv: list[str] | None = None) -> int:
         print(line)
     for path in write_documents(doc, args.out):
         print(f"report: {path}")
-    return 0
+    verdicts = [arm["verdict"] for rec in doc["claims"] for arms in rec["arms"].values() for arm in arms]
+    failed = [v for v in verdicts if v not in PASSING and not v.startswith("SKIPPED")]
+    print(f"merged {len(documents)} shards: {len(verdicts)} claim arms, {len(failed)} failed")
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

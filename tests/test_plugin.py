@@ -185,9 +185,33 @@ def test_two_shards_merged_equal_a_single_run(project):
 def test_merge_refuses_shards_of_different_runs(project):
     from claimcheck.merge import merge
 
-    doc = {"run": {"scale": "smoke", "seeds": 3, "seed_base": 1, "device": "cpu", "wall_s": 1.0}, "claims": []}
-    with pytest.raises(ValueError, match="seed_base"):
-        merge([doc, {**doc, "run": {**doc["run"], "seed_base": 2}}])
+    doc = {"run": {"scale": "smoke", "seeds": 3, "seed_base": 1, "device": "cpu", "wall_s": 1.0,
+                   "git_commit": "abc", "versions": {"torch": "2"}}, "claims": []}
+    for key, other in (("seed_base", 2), ("git_commit", "def"), ("versions", {"torch": "3"}), ("scale", "paper")):
+        with pytest.raises(ValueError, match=key):
+            merge([doc, {**doc, "run": {**doc["run"], key: other}}])
+    arm = {"test": "t.py::test[claim]", "verdict": "SUPPORTED", "checks": []}
+    shard = {**doc, "claims": [{"id": "9.1", "arms": {"claim": [arm]}}]}
+    with pytest.raises(ValueError, match="more than one shard"):
+        merge([shard, shard])
+    with pytest.raises(ValueError, match="not a claims.json document"):
+        merge([doc, []])
+
+
+def test_merge_command_reports_malformed_input_and_failed_arms(tmp_path, capsys):
+    from claimcheck.merge import main
+
+    bad = tmp_path / "bad.json"
+    bad.write_text("{not json")
+    assert main([str(bad), "--out", str(tmp_path / "out")]) == 2
+    assert "error: JSONDecodeError" in capsys.readouterr().err
+    arm = {"test": "t.py::test[claim]", "verdict": "FAILED", "checks": [], "wall_s": 1.0}
+    good = tmp_path / "shard.json"
+    run_meta = {"scale": "smoke", "seeds": 3, "seed_base": 1, "device": "cpu", "wall_s": 1.0, "versions": {}}
+    card = {"id": "9.1", "title": "t", "question": "q", "answer": "a", "method": "m", "control": ""}
+    good.write_text(json.dumps({"run": run_meta, "claims": [{**card, "arms": {"claim": [arm]}}]}))
+    assert main([str(good), "--out", str(tmp_path / "out")]) == 1
+    assert "1 claim arms, 1 failed" in capsys.readouterr().out
 
 
 def test_an_xdist_controller_leaves_auto_to_its_workers_and_adopts_their_device(tmp_path):
