@@ -24,6 +24,7 @@ CPU_THREADS_PER_PROCESS = 1
 session_key = pytest.StashKey["ClaimSession"]()
 evidence_key = pytest.StashKey[Evidence]()
 _cache_before_key = pytest.StashKey[dict]()
+_junit_key = pytest.StashKey[list]()
 
 
 class ClaimSession:
@@ -65,8 +66,11 @@ class ClaimSession:
         outcome = yield
         report = outcome.get_result()
         marker = item.get_closest_marker("claim")
-        if marker is None or report.when == "teardown":
-            return  # a passed setup still reports: the controller then knows a claim test started
+        if marker is None:
+            return
+        if report.when == "teardown":  # junitxml writes the teardown report's properties
+            report.user_properties.extend(item.stash.get(_junit_key, []))
+            return  # a passed setup still reports below: the controller then knows a claim test started
         ev = item.stash.get(evidence_key, None)
         card = marker.kwargs["card"]
         arm = item.callspec.params.get("arm", "claim") if hasattr(item, "callspec") else "claim"
@@ -76,11 +80,16 @@ class ClaimSession:
         before, now = item.stash.get(_cache_before_key, {}), self.cache_counts()
         payload["cache"] = {k: now[k] - before.get(k, 0) for k in now}
         report.user_properties.append((PAYLOAD_KEY, json.dumps(payload)))
+        item.stash[_junit_key] = junit_properties(payload, report)
 
+    @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_logreport(self, report):
+        """Gather the payload and drop it from the report: --junitxml, which reads user_properties after
+        us, gets only the few readable properties the teardown report carries."""
         if self.is_worker:
             return
         absorb(self.entries, report)
+        report.user_properties[:] = [(k, v) for k, v in report.user_properties if k != PAYLOAD_KEY]
         if self.run.device == "auto":  # an xdist controller learns the device from its workers
             device = next((json.loads(v).get("device") for k, v in report.user_properties if k == PAYLOAD_KEY), None)
             if device is not None:
@@ -90,12 +99,32 @@ class ClaimSession:
         if self.is_worker or not self.entries:
             return
         lines, paths = write_report(self.entries, self.run, wall_s=time.time() - self.started,
-                                    root=self.rootpath, partial=partial_reasons(config, exitstatus))
+                                    root=self.rootpath, partial=partial_reasons(config, exitstatus),
+                                    width=terminalreporter._tw.fullwidth)
         terminalreporter.section("dl-claims summary")
         for line in lines:
             terminalreporter.write_line(line)
         for path in paths:
             terminalreporter.write_line(f"report: {path}")
+
+
+def junit_properties(payload: dict, report) -> list[tuple[str, str]]:
+    """The properties a dashboard reads from JUnit XML: never the whole payload."""
+    from claimcheck.report import _outcome, _primary, verdict
+
+    outcome, message = _outcome(report)
+    check = _primary(payload) or {}
+    props = [("claim_id", payload["claim_id"]), ("arm", payload["arm"]),
+             ("outcome", verdict(payload["arm"], outcome, message))]
+    if check.get("outcome"):
+        props.append(("check_outcome", check["outcome"]))
+    if check.get("key"):
+        props.append(("key_effect", " ".join(check["key"].split())))
+    if check.get("p_value") is not None:
+        props.append(("p", f"{check['p_value']:.4g}"))
+    if check.get("seeds_used"):
+        props.append(("seeds_used", str(check["seeds_used"])))
+    return props
 
 
 def partial_reasons(config, exitstatus) -> list[str]:

@@ -157,28 +157,53 @@ def _primary(arm: dict) -> dict | None:
     return next(iter(wrong), next((c for c in checks if c.get("p_value") is not None), checks[0] if checks else None))
 
 
-def summary_lines(doc: dict) -> list[str]:
+SHORT_VERDICTS = {"not supported (as expected)": "not supported (expected)",
+                  "NOT REPRODUCED (strict xfail)": "NOT REPRODUCED (xfail)"}
+
+
+def summary_lines(doc: dict, width: int = 120) -> list[str]:
+    """One line per claim arm that fits `width`: id, arm, verdict, key number, p and seeds, wall time and
+    cache use are never cut; the sentence (the test's, or for a failed arm the deciding check's name)
+    is shortened to what is left. Then a count line and the estimated chance of a green run."""
     lines = []
     for rec in doc["claims"]:
         for arm_name, arms in rec["arms"].items():
             for arm in arms:
                 check = _primary(arm)
-                key = check["key"] if check else "-"
+                key = " ".join((check["key"] if check else "-").split())
                 p = f"p={fmt(check['p_value'])}" if check and check.get("p_value") is not None else "p=-"
                 if check and check.get("max_seeds"):
                     p += f" n={check['seeds_used']}/{check['max_seeds']}"
-                key = " ".join(key.split())
+                verdict_text = SHORT_VERDICTS.get(arm["verdict"], arm["verdict"])
                 sentence = arm["test"].split("::")[-1].split("[")[0].removeprefix("test_").replace("_", " ")
-                verdict_text = arm["verdict"]
-                if check and verdict_text.startswith("FAILED") and check.get("outcome"):
-                    verdict_text += f" ({check['outcome']}: {' '.join(check['name'].split())[:60]})"
-                lines.append(f"{rec['id']:>4} {arm_name:<7} {sentence[:56]:<56} {key[:30]:<30} {p:<17} "
-                             f"{arm['wall_s']:6.1f}s {_cache_use(arm):<6}  {verdict_text}")
+                if check and arm["verdict"].startswith("FAILED") and check.get("outcome"):
+                    verdict_text = f"FAILED ({check['outcome']})" if "crashed" not in arm["verdict"] else verdict_text
+                    sentence = "check: " + " ".join(check["name"].split())
+                fixed = (f"{rec['id']:>4} {arm_name:<7} {verdict_text:<24} {key} {p} "
+                         f"{arm['wall_s']:.1f}s {_cache_use(arm)}").rstrip()
+                room = width - len(fixed) - 3
+                if room >= 12:
+                    fixed += " | " + (sentence if len(sentence) <= room else sentence[:room - 3] + "...")
+                lines.append(fixed)
+    lines.append(count_line(doc))
     green = doc["run"].get("green_rate")
     if green is not None:
-        lines.append(f"estimated chance that a run under another seed base is green: {green:.3f} "
-                     "(bootstrap replays of every arm's per-seed values)")
+        lines.append(f"estimated chance that a run under another seed base is green: {green:.3f}")
     return lines
+
+
+def count_line(doc: dict) -> str:
+    arms = [arm for rec in doc["claims"] for group in rec["arms"].values() for arm in group]
+    verdicts = [arm["verdict"] for arm in arms]
+    inconclusive = sum(1 for arm in arms if arm["verdict"].startswith("FAILED")
+                       and (_primary(arm) or {}).get("outcome") == "INCONCLUSIVE")
+    counts = (f"{verdicts.count('SUPPORTED')} supported",
+              f"{verdicts.count('not supported (as expected)')} not supported as expected",
+              f"{sum(v.startswith('FAILED') for v in verdicts)} failed ({inconclusive} inconclusive)",
+              f"{verdicts.count('NOT REPRODUCED (strict xfail)')} xfail",
+              f"{sum(v.startswith('SKIPPED') for v in verdicts)} skipped")
+    other = len(verdicts) - sum(int(c.split()[0]) for c in counts)
+    return "claim arms: " + " / ".join(counts) + (f" / {other} other" if other else "")
 
 
 def _cache_use(arm: dict) -> str:
@@ -189,7 +214,7 @@ def _cache_use(arm: dict) -> str:
 
 
 def write_report(entries: dict[str, dict], run, wall_s: float, root: Path,
-                 partial: list[str] = ()) -> tuple[list[str], list[Path]]:
+                 partial: list[str] = (), width: int = 120) -> tuple[list[str], list[Path]]:
     """Write the report; a partial run (a selection, -x, an interrupt) writes claims-partial.json/.md and
     leaves the last complete claims.json/.md in place, naming the claims of that report it did not run."""
     doc = build(entries, run, wall_s, root)
@@ -197,7 +222,7 @@ def write_report(entries: dict[str, dict], run, wall_s: float, root: Path,
         complete = _claim_ids(run.report_dir / "claims.json")
         doc["run"]["partial"] = {"reasons": list(partial),
                                  "not_run": sorted(complete - {r["id"] for r in doc["claims"]}, key=_claim_key)}
-    lines = summary_lines(doc)
+    lines = summary_lines(doc, width)
     if partial:
         lines.append(f"PARTIAL run ({'; '.join(partial)}): the complete report in {run.report_dir} is unchanged")
     return lines, write_documents(doc, run.report_dir, stem="claims-partial" if partial else "claims")
