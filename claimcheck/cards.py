@@ -43,6 +43,12 @@ def _green_line(run: dict) -> str:
             "(bootstrap replays of every arm's per-seed values, checks treated as independent).")
 
 
+def unsupported_verdict(rec: dict) -> str | None:
+    """The first claim-arm verdict that is not SUPPORTED (None when every claim arm is supported)."""
+    verdicts = [a["verdict"] for a in rec["arms"].get("claim", []) if a["verdict"] != "SUPPORTED"]
+    return _short(verdicts[0]) if verdicts else None
+
+
 def _short(verdict: str) -> str:
     """The overview shows SKIPPED without its reason (the card has it)."""
     return "SKIPPED" if verdict.startswith("SKIPPED") else verdict
@@ -51,9 +57,9 @@ def _short(verdict: str) -> str:
 def _card(rec: dict) -> list[str]:
     out = [f'<a id="claim-{rec["id"].replace(".", "-")}"></a>', f"## {rec['id']} — {rec['title']}", "",
            f"**Exercise.** {rec['question']}", ""]
-    not_supported = [a["verdict"] for a in rec["arms"].get("claim", []) if a["verdict"] != "SUPPORTED"]
+    not_supported = unsupported_verdict(rec)
     if not_supported:
-        out += [f"> **Verdict: {_short(not_supported[0])}.** Not every part of this claim is supported by this "
+        out += [f"> **Verdict: {not_supported}.** Not every part of this claim is supported by this "
                 "run's measurements (see the arms below); the answer states what the exercise asks and what "
                 "the measurements show, not a settled result.", ""]
     out += [f"**Answer.** {rec['answer']}", "",
@@ -80,18 +86,14 @@ def _arm(arm_name: str, arm: dict) -> list[str]:
         out += ["| check | test | effect | p (level) | seeds | outcome | expected |",
                 "|---|---|---|---|---|---|---|"]
         for c in arm["checks"]:
-            ci = f"; CI [{fmt(_num(c['ci'][0]))}, {fmt(_num(c['ci'][1]))}]" if c.get("ci") else ""
-            effect = f"{c['effect_name']} = {fmt(_num(c['effect']))}" if c.get("effect") is not None else c["detail"]
-            if c.get("min_effect") is not None and c.get("effect") is not None:
-                effect += f" (min {fmt(_num(c['min_effect']))})"
-            out.append(f"| {_cell(c['name'])} | {c['test']} | {_cell(effect + ci)} | {_p_cell(c)} | "
-                       f"{_seeds_cell(c)} | {_outcome_cell(c)} | "
+            out.append(f"| {_cell(c['name'])} | {c['test']} | {_cell(effect_text(c))} | {p_text(c)} | "
+                       f"{seeds_text(c)} | {outcome_text(c)} | "
                        f"{'SUPPORTED' if c['expected'] else 'not SUPPORTED'} |")
         out.append("")
         values = [(c["name"], k, v) for c in arm["checks"] for k, v in c.get("values", {}).items() if len(v) > 1]
         if values:
             out += ["<details><summary>per-seed values</summary>", "", "```"]
-            out += [f"{name} / {key}: {', '.join(fmt(_num(x)) for x in v)}" for name, key, v in values]
+            out += [f"{name} / {key}: {', '.join(fmt(as_number(x)) for x in v)}" for name, key, v in values]
             out += ["```", "</details>", ""]
     for table in arm.get("tables", []):
         out += [f"**{table['title']}**", "", "| " + " | ".join(table["header"]) + " |",
@@ -104,21 +106,33 @@ def _arm(arm_name: str, arm: dict) -> list[str]:
     return out
 
 
-def _p_cell(c: dict) -> str:
+def effect_text(c: dict) -> str:
+    """The effect with its minimum and confidence interval, or the check's detail when it has no effect."""
+    if c.get("effect") is None:
+        return c.get("detail", "")
+    text = f"{c['effect_name']} = {fmt(as_number(c['effect']))}"
+    if c.get("min_effect") is not None:
+        text += f" (min {fmt(as_number(c['min_effect']))})"
+    if c.get("ci"):
+        text += f"; CI [{fmt(as_number(c['ci'][0]))}, {fmt(as_number(c['ci'][1]))}]"
+    return text
+
+
+def p_text(c: dict) -> str:
     if c.get("p_value") is None:
         return "-"
     looks = c.get("looks")
     level = looks[-1]["alpha_k"] if looks else c.get("alpha")
-    return fmt(_num(c["p_value"])) + (f" (α={fmt(level)})" if level is not None else "")
+    return fmt(as_number(c["p_value"])) + (f" (α={fmt(level)})" if level is not None else "")
 
 
-def _seeds_cell(c: dict) -> str:
+def seeds_text(c: dict) -> str:
     if c.get("max_seeds"):
         return f"{c['seeds_used']} of ≤{c['max_seeds']}"
     return str(c.get("n", "-"))
 
 
-def _outcome_cell(c: dict) -> str:
+def outcome_text(c: dict) -> str:
     outcome = c.get("outcome", "SUPPORTED" if c.get("supported") else "NOT SUPPORTED")
     if outcome == "INCONCLUSIVE" and c.get("seeds_needed"):
         outcome += f" (about {c['seeds_needed']} seeds would be needed)"
@@ -129,5 +143,5 @@ def _cell(text: str) -> str:
     return " ".join(str(text).split()).replace("|", "\\|")
 
 
-def _num(x):
+def as_number(x):
     return float(x) if isinstance(x, str) else x

@@ -238,10 +238,13 @@ def _claim_ids(path: Path) -> set[str]:
 def write_documents(doc: dict, report_dir: Path, stem: str = "claims") -> list[Path]:
     from claimcheck.cards import render_markdown
 
-    json_path, md_path = report_dir / f"{stem}.json", report_dir / f"{stem}.md"
+    from claimcheck.html import render_html
+
+    json_path, md_path, html_path = (report_dir / f"{stem}.{ext}" for ext in ("json", "md", "html"))
     atomic_write_text(json_path, json.dumps(doc, indent=1))
     atomic_write_text(md_path, render_markdown(doc))
-    return [json_path, md_path]
+    atomic_write_text(html_path, render_html(doc, report_dir))
+    return [json_path, md_path, html_path]
 
 
 def atomic_write_text(path: Path, text: str) -> None:
