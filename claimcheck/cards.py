@@ -6,6 +6,14 @@ from claimcheck.stats import fmt
 
 
 def render_markdown(doc: dict) -> str:
+    out = render_overview(doc)
+    for rec in doc["claims"]:
+        out.extend(_card(rec))
+    return "\n".join(out) + "\n"
+
+
+def render_overview(doc: dict) -> list[str]:
+    """The report's head: run line, partial notice, error-rate rule, green estimate and the verdict table."""
     run = doc["run"]
     out = ["# dl-claims report", "",
            f"Scale **{run['scale']}**, sequential seeds ({run['seeds']} at the first look, up to "
@@ -21,9 +29,7 @@ def render_markdown(doc: dict) -> str:
         control = "; ".join(_short(a["verdict"]) for a in rec["arms"].get("control", [])) or "(none)"
         out.append(f"| [{rec['id']}](#claim-{rec['id'].replace('.', '-')}) | {rec['title']} | {claim} | {control} |")
     out.append("")
-    for rec in doc["claims"]:
-        out.extend(_card(rec))
-    return "\n".join(out) + "\n"
+    return out
 
 
 def _partial_lines(run: dict) -> list[str]:

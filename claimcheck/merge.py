@@ -13,6 +13,7 @@ import shutil
 import sys
 from pathlib import Path
 
+from claimcheck.cards import render_overview
 from claimcheck.report import finalize, summary_lines, write_documents
 
 SAME_ACROSS_SHARDS = ("scale", "profile", "seeds", "seed_base", "device", "git_commit", "versions")
@@ -51,6 +52,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m claimcheck.merge", description=__doc__.split("\n")[0])
     parser.add_argument("reports", nargs="+", type=Path, help="claims.json of each shard")
     parser.add_argument("--out", type=Path, default=Path("reports"), help="output folder (default: reports)")
+    parser.add_argument("--summary", type=Path, default=None,
+                        help="also append the overview table (Markdown) to this file, e.g. $GITHUB_STEP_SUMMARY")
     args = parser.parse_args(argv)
     missing = [str(p) for p in args.reports if not p.is_file()]
     if missing:
@@ -69,6 +72,9 @@ def main(argv: list[str] | None = None) -> int:
         print(line)
     for path in write_documents(doc, args.out):
         print(f"report: {path}")
+    if args.summary is not None:
+        with args.summary.open("a") as summary:
+            summary.write("\n".join(render_overview(doc)) + "\n")
     verdicts = [arm["verdict"] for rec in doc["claims"] for arms in rec["arms"].values() for arm in arms]
     failed = [v for v in verdicts if v not in PASSING and not v.startswith("SKIPPED")]
     print(f"merged {len(documents)} shards: {len(verdicts)} claim arms, {len(failed)} failed")
