@@ -30,7 +30,7 @@ from collections.abc import Callable
 import numpy as np
 from scipy import stats as sps
 
-from claimcheck.stats import DESIGN_DZ, StatResult
+from claimcheck.stats import StatResult
 
 SUPPORTED, NOT_SUPPORTED, INCONCLUSIVE = "SUPPORTED", "NOT SUPPORTED", "INCONCLUSIVE"
 OUTCOMES = (SUPPORTED, NOT_SUPPORTED, INCONCLUSIVE)

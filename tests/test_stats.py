@@ -89,7 +89,7 @@ def test_zero_spread_differences_are_decided_by_the_exact_sign_test():
     assert stats.paired_greater([1, 1, 1], [0, 0, 0], min_effect=0.5, alpha=ALPHA).p_value == 0.125
     assert stats.paired_greater([1] * 5, [0] * 5, min_effect=0.5, alpha=ALPHA).supported  # p = 1/32
     assert not stats.paired_greater([1, 1, 1], [1, 1, 1], min_effect=0.0, alpha=ALPHA).supported
-    assert stats.equivalent([0.0, 0.0, 0.0], reference=0.0, margin=0.01, alpha=ALPHA).supported
+    assert stats.equivalent([0.0] * 5, reference=0.0, margin=0.01, alpha=ALPHA).supported  # sign test: 1/32
     assert not stats.equivalent([0.5, 0.5], reference=0.0, margin=0.01, alpha=ALPHA).supported
 
 
@@ -102,7 +102,7 @@ def test_holds_in_every_case_needs_all_seeds():
 def test_failure_description_names_test_p_alpha_ci_n_and_seeds():
     result = stats.paired_greater([0.1, 0.2, 0.0], [0, 0, 0], min_effect=0.5, alpha=0.01, seeds=[7, 8, 9])
     text = result.describe()
-    for piece in ("NOT SUPPORTED", "ttest_1samp", "p = ", "alpha = 0.01", "CI", "n = 3", "[7, 8, 9]"):
+    for piece in ("NOT SUPPORTED", "paired t-test", "p = ", "alpha = 0.01", "CI", "n = 3", "[7, 8, 9]"):
         assert piece in text, (piece, text)
 
 
@@ -163,3 +163,20 @@ def test_rank_correlation_of_constant_input_is_unsupported_without_a_warning():
 def test_bad_inputs_raise_a_clear_value_error(call, message):
     with pytest.raises(ValueError, match=message):
         call()
+
+
+def test_the_t_tests_equal_scipy_ttest_1samp():
+    from scipy.stats import ttest_1samp
+
+    rng = np.random.default_rng(8)
+    for n in (2, 3, 5, 25):
+        a, b = rng.normal(0.3, 1, n), rng.normal(0, 1, n)
+        got = stats.paired_greater(a, b, min_effect=0.1, alpha=0.01)
+        want = ttest_1samp(a - b - 0.1, 0.0, alternative="greater")
+        assert got.p_value == pytest.approx(want.pvalue, rel=1e-9)
+        assert got.ci[0] - 0.1 == pytest.approx(want.confidence_interval(0.99).low, rel=1e-9)
+        tost = stats.equivalent(a, reference=0.2, margin=0.5, alpha=0.05)
+        sides = (ttest_1samp(a - 0.2, -0.5, alternative="greater").pvalue,
+                 ttest_1samp(a - 0.2, 0.5, alternative="less").pvalue)
+        assert tost.p_value == pytest.approx(max(sides), rel=1e-9)
+        assert tost.ci[0] == pytest.approx(ttest_1samp(a - 0.2, 0).confidence_interval(0.9).low, rel=1e-9)
