@@ -157,7 +157,14 @@ def _one_sided_t(d: np.ndarray, alpha: float) -> tuple[float, float, float, floa
     t, df = _t_statistic(d, 0.0)
     n = df + 1
     low = float(d.mean() - special.stdtrit(df, 1 - alpha) * d.std(ddof=1) / math.sqrt(n))
-    return t, float(special.stdtr(df, -t)), low, float(special.nctdtr(df, DESIGN_DZ * math.sqrt(n), t))
+    return t, float(special.stdtr(df, -t)), low, _noncentral_t_cdf(t, df, DESIGN_DZ * math.sqrt(n))
+
+
+def _noncentral_t_cdf(t: float, df: int, nc: float) -> float:
+    """P(T <= t) for a noncentral t. scipy.special.nctdtr returns NaN far in the lower tail (e.g. t = -10,
+    df = 24, nc = 5); there the reflection 1 - P(T' <= -t) with T' ~ nct(df, -nc) is finite."""
+    value = float(special.nctdtr(df, nc, t))
+    return value if math.isfinite(value) else float(1.0 - special.nctdtr(df, -nc, -t))
 
 
 def paired_greater(a: Sequence[float], b: Sequence[float], *, min_effect: float, alpha: float,

@@ -180,3 +180,11 @@ def test_the_t_tests_equal_scipy_ttest_1samp():
                  ttest_1samp(a - 0.2, 0.5, alternative="less").pvalue)
         assert tost.p_value == pytest.approx(max(sides), rel=1e-9)
         assert tost.ci[0] == pytest.approx(ttest_1samp(a - 0.2, 0).confidence_interval(0.9).low, rel=1e-9)
+
+
+@pytest.mark.parametrize("t, df", [(-8.0, 19), (-10.0, 24), (-3.0, 49), (-1000.0, 24), (2.0, 4)])
+def test_the_futility_p_is_finite_far_in_the_lower_tail(t, df):
+    from scipy.stats import nct
+
+    got = stats._noncentral_t_cdf(t, df, stats.DESIGN_DZ * math.sqrt(df + 1))
+    assert got == pytest.approx(nct.sf(-t, df, -stats.DESIGN_DZ * math.sqrt(df + 1)), abs=1e-9)
