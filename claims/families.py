@@ -22,3 +22,46 @@ RESIDUAL_TWINS = SeedFamily(
     "residual-twins",
     why="the residual/plain MLP twins of claims/section7/twins.py, trained once per seed and shared by 7.2 "
         "(degradation), 7.5 (block deletion) and 6.5 (loss landscapes)")
+
+DIGIT_CNN = SeedFamily(
+    "digit-cnn",
+    why="the 8 x 8 digit CNN of claims/section6/resolution.py (cnn_recipe), trained once per seed and shared by "
+        "6.1 (layer separability) and 6.2 (FixRes: the plain CNN is its control, the cropped one its claim)")
+
+FULLY_CONV = SeedFamily(
+    "fully-conv", floor=5,
+    why="the fully convolutional digit classifier of claims/section6/resolution.py (fcn_recipe, 20 epochs at every "
+        "scale), shared by 6.4 and 6.3; at 3 seeds the first look's t-test (alpha 0.001, 2 degrees of freedom) "
+        "needs t > 22, out of reach of 6.3's non-inferiority test (pilot: accuracy gap to 8 px -0.7 points, "
+        "sd 0.8)")
+
+LEAKAGE_SIMULATIONS = SeedFamily(
+    "1.1", floor=20,
+    why="one simulated data set per seed (cheap, no training); the 'accuracy is chance' TOST at +/-3 pp has "
+        "power ~0.98 only from 20 data sets (per-seed XGBoost accuracy sd 2.7 pp, pilot 20 data sets; "
+        "simulated with the sequential schedule: 0.70 when smoke starts at 3 with a floor of 10)")
+
+CORESET_SPLITS = SeedFamily(
+    "1.6", floor=20,
+    why="one digits split and selection per seed (no training, ~0.2 s); the 1-NN gain of the k-center core-set "
+        "over random subsets is small against its spread (pilot, 3 bases x 25 seeds: +1.4 to +2.0 pp, sd 1.2 "
+        "to 1.6 pp); the catalogue sized it at >= 20 paired seeds")
+
+RANDOM_LABELS = SeedFamily(
+    "2.3", floor=10,
+    why="'fits random labels' is a rate over seeds: even when every seed fits, the exact binomial test of a rate "
+        "above 0.5 has p = 0.5^n, which reaches the first look's share of alpha 0.01 (0.001-0.004) only from "
+        "10 seeds")
+
+DEEP_MLP = SeedFamily(
+    "mnist1d-deep-mlp", floor=5,
+    why="the deep plain MLP of claims/section4/recipes.py (12 x 64 on MNIST-1D), trained once per seed and shared "
+        "by 4.3 (concatenated layers), 4.4 (tunnel) and 4.5's MLP table; its paired t-tests at alpha 0.01 (0.001 at "
+        "the first look) have no power at smoke's 3 seeds (t would need to exceed 22)")
+
+RESIDUAL_CNN = SeedFamily(
+    "digits-residual-cnn", floor=10,
+    why="the residual CNN of claims/section4/recipes.py, shared by 4.5's claim and control; 'some layer is robust' "
+        "and 'some layer is critical' are rates over seeds, and even when every seed has the property the exact "
+        "binomial test of a rate above 0.5 has p = 0.5^n, below the first look's share of alpha 0.01 only from "
+        "10 seeds")

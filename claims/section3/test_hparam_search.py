@@ -7,12 +7,18 @@ import numpy as np
 
 from claimcheck import stats
 from claimcheck.evidence import Card, claim
-from claimcheck.seeds import derive
+from claimcheck.seeds import SeedFamily, derive
 from claims.section3.hparam_search import Space, leave_one_out
 from fixtures.measurements import measurement
 from fixtures.training import TrainSpec, evaluate
 from fixtures.zoo import DataSpec, Recipe
 from models.init_mlp import INITS, InitMLPConfig
+
+SPACE = Space(optimizers=("sgd", "adam"), inits=INITS, lrs=(1e-4, 1e-3, 1e-2, 1e-1))
+BASE_EPOCHS = 4      # pilot (5 epochs, batch 64): accuracies 0.12-0.97 across the grid, LOO rho 0.76 (p 2e-5),
+                     # MAE 0.13 vs 0.27 for the mean predictor; shuffled Y: rho -0.28, MAE 0.38
+ALPHA = 0.01
+MIN_ERROR_CUT = 0.0  # the catalogue asks for an error below the mean predictor's, any cut (pilot MAE 0.13 vs 0.27)
 
 CARD = Card(
     id="3.6",
@@ -28,17 +34,17 @@ CARD = Card(
            "the unseen configurations correctly (significant Spearman correlation) with a smaller error than "
            "predicting the mean. This is the idea behind model-based search (SMBO, Bayesian optimization), which "
            "picks the next configuration where the predictor is promising instead of exhausting the grid.",
-    method="Each grid point: MLP 64-64-10 on standardized digits, batch 128, 4 epochs, one shared seed (common "
-           "random numbers: same split and batches). XGBoost (max_depth 3, 200 trees) in leave-one-out over the 24 "
-           "rows; asserted: one-sided Spearman rho(predicted, measured) > 0 and a one-sided paired t-test that the "
-           "absolute error of the mean predictor exceeds XGBoost's. The figure plots measured vs predicted.",
+    method=f"Each grid point: MLP 64-64-10 on standardized digits, batch 128, {BASE_EPOCHS} epochs (half at smoke), "
+           "one shared seed (common random numbers: same split and batches). XGBoost (max_depth 3, 200 trees) in "
+           f"leave-one-out over the {len(SPACE.grid())} rows; asserted at alpha {ALPHA}: one-sided Spearman "
+           "rho(predicted, measured) > 0 and a one-sided paired t-test over the configurations that the absolute "
+           "error of the mean predictor exceeds XGBoost's. The unit is the configuration, not the seed: the "
+           "question is whether one search's observed configurations predict its unobserved ones, so the grid "
+           "of one seed is one fixed data set and each check is a single test on it (like a test on the examples "
+           "of one model), not a check over seeds. The figure plots measured vs predicted.",
     control="The same procedure with Y shuffled across configurations (the link between X and Y destroyed) must "
             "fail both assertions.",
 )
-SPACE = Space(optimizers=("sgd", "adam"), inits=INITS, lrs=(1e-4, 1e-3, 1e-2, 1e-1))
-BASE_EPOCHS = 4      # pilot (5 epochs, batch 64): accuracies 0.12-0.97 across the grid, LOO rho 0.76 (p 2e-5),
-                     # MAE 0.13 vs 0.27 for the mean predictor; shuffled Y: rho -0.28, MAE 0.38
-ALPHA = 0.01
 
 
 def recipe(config: tuple[str, str, float], epochs: int) -> Recipe:
@@ -74,7 +80,8 @@ def loo_predictions(zoo, space: Space, seed: int, epochs: int,
 
 @claim(CARD)
 def test_a_regressor_on_encoded_configurations_predicts_the_accuracy_of_unseen_ones(arm, evidence, zoo):
-    seed, epochs = evidence.seeds[0], evidence.profile.epochs(BASE_EPOCHS)
+    seed = SeedFamily(CARD.id).seeds(evidence.run.seed_base, 1)[0]   # the one grid: the claim's first seed
+    epochs = evidence.profile.epochs(BASE_EPOCHS)
     grid = SPACE.grid()
     measured = grid_accuracies(zoo, SPACE, seed, epochs)
     y, pred, mean = loo_predictions(zoo, SPACE, seed, epochs, shuffled=arm == "control")
@@ -83,8 +90,9 @@ def test_a_regressor_on_encoded_configurations_predicts_the_accuracy_of_unseen_o
     evidence.check(stats.rank_correlated(pred, y, alpha=ALPHA,
                                          name="leave-one-out predictions rank unseen configurations (Spearman > 0)"))
     evidence.check(stats.paired_greater(
-        np.abs(mean - y), np.abs(pred - y), min_effect=0.0, alpha=ALPHA, seeds=[seed],
-        name="XGBoost's absolute error is below the mean predictor's", labels=("|mean - y|", "|xgboost - y|")))
+        np.abs(mean - y), np.abs(pred - y), min_effect=MIN_ERROR_CUT, alpha=ALPHA, seeds=[seed],
+        name="XGBoost's absolute error is below the mean predictor's (paired over the configurations)",
+        labels=("|mean - y|", "|xgboost - y|")))
     evidence.table("Grid search (leave-one-out predictions)", ["optimizer", "init", "lr", "Y", "predicted"],
                    [[o, i, lr, float(a), float(p)] for (o, i, lr), a, p in zip(grid, y, pred)])
     evidence.save_figure(figure(grid, y, pred, arm), "measured-vs-predicted")
