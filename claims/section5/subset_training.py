@@ -1,10 +1,30 @@
 """Training a chosen subset of a network's parameters (claim 5.3): BatchNorm only, or random weights."""
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import torch
 from torch import nn
+
+
+@dataclasses.dataclass(frozen=True)
+class SubsetTraining:
+    """Which parameters are trained and how (Adam, learning rate `lr` decayed to 0 by `cosine`). Every field
+    changes the trained model, so the whole spec keys its cache entry."""
+
+    which: str            # "bn" (BatchNorm gamma and beta) or "random-weights"
+    epochs: int
+    lr: float
+    batch_size: int
+    per_channel: int = 0  # random-weights only: trainable conv weights per output channel
+    labels: str = "true"  # "true" or "shuffled" (training labels permuted: nothing to learn)
+
+    def __post_init__(self):
+        if self.which not in ("bn", "random-weights"):
+            raise ValueError(f"which must be 'bn' or 'random-weights', got {self.which!r}")
+        if (self.which == "random-weights") != (self.per_channel > 0):
+            raise ValueError(f"per_channel must be positive exactly for random weights, got {self}")
 
 
 def bn_parameters(model: nn.Module) -> list[nn.Parameter]:

@@ -1,4 +1,4 @@
-"""5.2: critical periods: a deficit early in training does lasting harm, the same deficit later does not."""
+"""5.2: critical periods: a deficit early in training does lasting harm, the same deficit later much less."""
 from __future__ import annotations
 
 import copy
@@ -11,16 +11,32 @@ from torch.nn import functional as F
 from claimcheck import stats
 from claimcheck.evidence import Card, claim
 from claimcheck.seeds import derive
-from claims.section5.deep_linear import TwoPathwayConfig, blank_view_b, squared_error, two_view_population
+from claims.section5.deep_linear import (TwoPathwayConfig, TwoPathwayLinear, blank_view_b, squared_error,
+                                         two_view_population)
 from fixtures.measurements import measurement
 from fixtures.training import TrainSpec, train
 from fixtures.zoo import DataSpec
 from models.mlp import MLPConfig
 from models.stacked import StackedMembers, stacked_cross_entropy
 
+ALPHA = 0.01
+CONDITIONS = ("none", "early", "late")
+# (1) deep linear: pilot (20 seeds, depth 3): shares none 0.51, early 0.18, late 0.38; gap 0.13-0.26;
+#     depth 1: every share 0.50 (gap < 0.002).
+DLN = dict(dim=8, depth=3, init_scale=0.1, noise=0.1, lr=0.3, steps=2000, deficit=500, late_start=500)
+MIN_SHARE_GAP = 0.05
+# (2) MLP on MNIST-1D: pilot (5 seeds): early 0.50, late 0.58, none 0.60; late - early 6.4-9.1 points
+#     (dz ~ 6; with a constant lr it was 1.1-5.3 points, dz ~ 2.4, hence the decaying schedule).
+MLP_EPOCHS, MLP_DEFICIT, MLP_LATE_START, MLP_LR, MLP_DECAY, MLP_BATCH = 30, 10, 10, 3e-3, 0.9, 128
+BLUR_SIGMA = 2.0
+MIN_ACC_GAP = 0.02     # two accuracy points (20 of the 1,000 test samples): a lasting harm worth the name
+RECOVERED_MARGIN = 0.01  # "recovered" = within one point of no blur; pilot: the late blur cost 1.6-3.3 points
+REPLICATE = "none, second init"  # the control: no blur from an independent initialization
+MLP_CONDITIONS = (*CONDITIONS, REPLICATE)
+
 CARD = Card(
     id="5.2",
-    title="Critical periods: an early deficit does lasting harm, the same deficit later does not",
+    title="Critical periods: an early deficit does lasting harm, the same deficit later much less",
     question="Critical periods are a phenomenon of the effectiveness of regularization over training: "
              "earlier work finds it in the first epochs. For some network, design an experiment that "
              "inspects whether critical periods emerge while it trains.",
@@ -29,40 +45,33 @@ CARD = Card(
            "pathways (Kleinman et al. 2024): blanking one view at the start lets the other pathway learn "
            "the task alone; once it has, the blanked pathway gets almost no gradient (a saddle of the "
            "deep product) and stays suppressed long after the view returns, while the same deficit given "
-           "after both pathways formed leaves it far stronger (final share of the blanked pathway: 0.10-0.23 "
-           "after the early deficit, 0.35 after the late one, 0.48-0.53 without deficit; depth 3). A depth-1 "
-           "(convex) network shows no such period: every share ends at 0.50 whatever the history. (2) An "
-           "MLP on MNIST-1D with blurred inputs (Achille et al. 2019) and a decaying learning rate: blur in "
-           "the first 10 of 30 epochs leaves 0.50-0.51 test accuracy at the end, even with twice the "
-           "recovery time, where the same blur in epochs 10-20 leaves 0.56-0.59 and no blur 0.59-0.60.",
-    method="(1) Members = seeds x {no deficit, early deficit, late deficit}, trained together; per seed "
-           "one target map W (random orthogonal, d = 8) and one initialization shared by its three "
-           "members. Population loss (exact, via 3d pseudo-samples) by full-batch gradient descent (lr "
-           "0.3, 2,000 steps); deficit = view b set to 0 during steps [0, 500) (early) or [500, 1000) "
-           "(late). Outcome: pathway b's share ||P_b|| / (||P_a|| + ||P_b||) at the end. Asserted "
-           "(depth 3): late share - early share > MIN_SHARE_GAP (paired t-test). (2) MLP 40-128-128-10 "
-           "members (seeds x {none, early, late}), Adam 3e-3 decayed x0.9 per epoch, batch 128, 30 "
-           "epochs; deficit = Gaussian blur (sigma 2 samples) of the input during epochs [0, 10) or "
-           "[10, 20). Asserted: late - early test accuracy > MIN_ACC_GAP, and the late deficit is "
-           "non-inferior to no deficit within LATE_MARGIN (paired t-tests over seeds). Power was checked "
-           "on pilots before fixing the seed count (see the constants).",
-    control="(1) The same deficits and assertion in a depth-1 pathway network (convex: no critical "
-            "period possible, the gap must vanish). (2) has no separate control: its assertion is itself "
-            "a comparison of two timings of the same deficit, with the no-deficit run as reference.",
+           "after both pathways formed leaves it far stronger (the table gives the final shares). A depth-1 "
+           "(convex) network shows no such period: every share ends near 0.50 whatever the history. (2) An "
+           "MLP on MNIST-1D with blurred inputs (Achille et al. 2019) and a decaying learning rate: a blur in "
+           "the first 10 of 30 epochs leaves a lower final test accuracy than the same blur in epochs 10-20, "
+           "although the early blur is followed by 20 normal epochs and the late one by only 10. The late blur "
+           "is not harmless, though: it too leaves the network below the no-blur run (see the second test, "
+           "a strict xfail), so at this scale the critical period is a matter of degree.",
+    method=f"(1) Members = seeds x {{no deficit, early deficit, late deficit}}, trained together; per seed one "
+           f"target map W (random orthogonal, d = {DLN['dim']}) and one initialization shared by its three members. "
+           f"Population loss (exact, via 3d pseudo-samples) by full-batch gradient descent (lr {DLN['lr']}, "
+           f"{DLN['steps']:,} steps); deficit = view b set to 0 during steps [0, {DLN['deficit']}) (early) or "
+           f"[{DLN['late_start']}, {DLN['late_start'] + DLN['deficit']}) (late). Outcome: pathway b's share "
+           f"||P_b|| / (||P_a|| + ||P_b||) at the end. Asserted (depth {DLN['depth']}): late share - early share > "
+           f"{MIN_SHARE_GAP} (one-sided paired t-test). (2) Per seed, MLP 40-128-128-10 members {{no blur, early "
+           f"blur, late blur}} from one initialization and one batch order, Adam {MLP_LR:g} decayed x{MLP_DECAY} per "
+           f"epoch, batch {MLP_BATCH}, {MLP_EPOCHS} epochs (never fewer); deficit = Gaussian blur (sigma "
+           f"{BLUR_SIGMA:g} samples) of the input during epochs [0, {MLP_DEFICIT}) or [{MLP_LATE_START}, "
+           f"{MLP_LATE_START + MLP_DEFICIT}). Asserted: late - early and no blur - early final test accuracy > "
+           f"{MIN_ACC_GAP} (one-sided paired t-tests). Second test: the late blur is recovered from, i.e. "
+           f"non-inferior to no blur within {RECOVERED_MARGIN} (one point). All on sequential seeds, alpha {ALPHA}.",
+    control=f"(1) The same deficits and assertion in a depth-1 pathway network, trained the same way (convex: no "
+            f"critical period possible, the gap must vanish). This is a null of the mechanism, not of the noise: "
+            f"the convex problem has one optimum whatever the target and the start, so its shares hardly vary "
+            f"between seeds. (2) A fourth member per seed, trained without blur "
+            f"from an independent initialization (same batch order): 'no blur - second no-blur run > {MIN_ACC_GAP}' "
+            f"is the same test on the seed-to-seed noise of two unblurred runs and must not be supported.",
 )
-ALPHA = 0.01
-CONDITIONS = ("none", "early", "late")
-# (1) deep linear: pilot (20 seeds, depth 3): shares none 0.51, early 0.18, late 0.38; gap 0.13-0.26;
-#     depth 1: every share 0.50 (gap < 0.002). Effect size dz ~ 9: 5 seeds are ample.
-DLN = dict(dim=8, depth=3, init_scale=0.1, noise=0.1, lr=0.3, steps=2000, deficit=500, late_start=500)
-MIN_SHARE_GAP = 0.05
-# (2) MLP on MNIST-1D: pilot (5 seeds): early 0.50, late 0.58, none 0.60; late - early 6.4-9.1 points
-#     (dz ~ 6; with a constant lr it was 1.1-5.3 points, dz ~ 2.4, hence the decaying schedule).
-MLP_EPOCHS, MLP_DEFICIT, MLP_LATE_START, MLP_LR, MLP_DECAY = 30, 10, 10, 3e-3, 0.9
-BLUR_SIGMA = 2.0
-MIN_ACC_GAP = 0.02
-MLP_MIN_SEEDS = 5      # seed floor: with 3 smoke seeds (15 epochs) the gap was significant only at p = 0.12
-LATE_MARGIN = 0.04     # pilot: none - late = 0.8-2.5 points
 
 
 def deficit_mask(conditions: list[str], start: int, length: int, late_start: int):
@@ -73,27 +82,32 @@ def deficit_mask(conditions: list[str], start: int, length: int, late_start: int
                           | (late & (late_start <= epoch < late_start + length)))
 
 
-def replicate(members: list[torch.nn.Module], copies: int) -> list[torch.nn.Module]:
-    """Each member repeated `copies` times in a row (one initialization per seed, shared by its conditions)."""
-    return [copy.deepcopy(m) for m in members for _ in range(copies)]
+def seeded_pathways(seeds: list[int], depth: int) -> tuple[torch.Tensor, TwoPathwayLinear]:
+    """Per seed, its own target map W and initialization (seed i's values do not depend on the other seeds):
+    targets (seeds, d, d) and one network whose members are seeds x CONDITIONS (a seed's conditions share
+    its initialization)."""
+    d, copies = DLN["dim"], len(CONDITIONS)
+    targets, inits = [], []
+    for s in seeds:
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(derive(s, "dln", depth))
+            targets.append(torch.linalg.qr(torch.randn(d, d))[0])
+            inits.append(TwoPathwayConfig(d, depth, 1, DLN["init_scale"]).build())
+    model = TwoPathwayConfig(d, depth, len(seeds) * copies, DLN["init_scale"]).build()
+    with torch.no_grad():
+        for i, p in enumerate([*model.a, *model.b]):
+            p.copy_(torch.cat([[*one.a, *one.b][i] for one in inits]).repeat_interleave(copies, 0))
+    return torch.stack(targets), model
 
 
 @measurement
 def pathway_shares(zoo, profile, seeds: list[int], depth: int) -> np.ndarray:
-    """Pathway b's final share, shape (seeds, conditions) (the zoo only caches the result)."""
+    """Pathway b's final share, shape (seeds, conditions), the seeds' networks trained together by full-batch
+    gradient descent (the zoo only caches the result)."""
     steps, deficit, late = (profile.epochs(DLN[k]) for k in ("steps", "deficit", "late_start"))
-    members = len(seeds) * len(CONDITIONS)
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(derive(seeds[0], "dln", depth))
-        targets = torch.linalg.qr(torch.randn(len(seeds), DLN["dim"], DLN["dim"]))[0]
-        one = TwoPathwayConfig(DLN["dim"], depth, len(seeds), DLN["init_scale"]).build()
-    model = TwoPathwayConfig(DLN["dim"], depth, members, DLN["init_scale"]).build()
-    with torch.no_grad():
-        for p, q in zip([*model.a, *model.b], [*one.a, *one.b]):
-            p.copy_(q.repeat_interleave(len(CONDITIONS), 0))
+    targets, model = seeded_pathways(seeds, depth)
     data = two_view_population(targets.repeat_interleave(len(CONDITIONS), 0), noise=DLN["noise"])
-    conditions = list(CONDITIONS) * len(seeds)
-    blanked = deficit_mask(conditions, 0, deficit, late)
+    blanked = deficit_mask(list(CONDITIONS) * len(seeds), 0, deficit, late)
     train(model, data, TrainSpec(epochs=steps, lr=DLN["lr"], batch_size=len(data.x_train), optimizer="sgd",
                                  momentum=0.0), seed=derive(seeds[0], "dln-batches"), loss_fn=squared_error,
           batch_transform=blank_view_b(blanked, DLN["dim"]))
@@ -103,14 +117,19 @@ def pathway_shares(zoo, profile, seeds: list[int], depth: int) -> np.ndarray:
 @claim(CARD)
 def test_an_early_deficit_suppresses_a_pathway_of_a_deep_linear_network_for_good(arm, evidence, zoo):
     depth = DLN["depth"] if arm == "claim" else 1
-    shares = pathway_shares(zoo, evidence.profile, evidence.seeds, depth)
-    col = {c: shares[:, i] for i, c in enumerate(CONDITIONS)}
-    evidence.check(stats.paired_greater(
-        col["late"], col["early"], min_effect=MIN_SHARE_GAP, alpha=ALPHA, seeds=evidence.seeds,
+
+    def shares(seeds: list[int]) -> dict[str, list]:
+        got = pathway_shares(zoo, evidence.profile, seeds, depth)
+        return {c: got[:, i].tolist() for i, c in enumerate(CONDITIONS)}
+
+    per_seed = evidence.per_seed(shares)
+    evidence.check_over_seeds(per_seed, lambda v: stats.paired_greater(
+        v["late"], v["early"], min_effect=MIN_SHARE_GAP, alpha=ALPHA,
         labels=("share after a late deficit", "share after an early deficit"),
         name=f"depth {depth}: the blanked pathway's final share is lower when the deficit came early"))
-    evidence.table(f"Pathway b's final share ||P_b|| / (||P_a|| + ||P_b||), depth {depth}",
-                   ["seed", *CONDITIONS], [[s, *row] for s, row in zip(evidence.seeds, shares.tolist())])
+    v = per_seed.upto(len(per_seed.seeds))
+    evidence.table(f"Pathway b's final share ||P_b|| / (||P_a|| + ||P_b||), depth {depth}", ["seed", *CONDITIONS],
+                   [[s, *(v[c][i] for c in CONDITIONS)] for i, s in enumerate(per_seed.seeds)])
 
 
 def blur(x: torch.Tensor, sigma: float) -> torch.Tensor:
@@ -122,58 +141,94 @@ def blur(x: torch.Tensor, sigma: float) -> torch.Tensor:
     return F.conv1d(x.reshape(-1, 1, x.shape[-1]), kernel, padding=radius).reshape(x.shape)
 
 
-def deficit_accuracies(zoo, profile, seeds: list[int]) -> np.ndarray:
-    """Final MNIST-1D test accuracy, shape (seeds, conditions), through the cache."""
+def blur_accuracies(zoo, profile, seed: int) -> list[float]:
+    """Final MNIST-1D test accuracy of the members MLP_CONDITIONS of `seed`, trained together with the seed's
+    batch order (its no-blur, early and late members share one initialization), through the cache."""
     # never below the standard schedule: at half length (smoke) the gap was 3.7 points at p = 0.024
     epochs, deficit, late = (max(v, profile.epochs(v)) for v in (MLP_EPOCHS, MLP_DEFICIT, MLP_LATE_START))
-    key = {"kind": "critical-period-mlp", "seeds": seeds, "epochs": epochs, "deficit": deficit, "late": late,
-           "lr": MLP_LR, "decay": MLP_DECAY, "blur": BLUR_SIGMA, "scale": profile.name, "device": zoo.run.device}
-    data = zoo.data(DataSpec("mnist1d"), seeds[0])
-    conditions = list(CONDITIONS) * len(seeds)
+    key = {"kind": "critical-period-mlp", "seed": seed, "conditions": MLP_CONDITIONS, "epochs": epochs,
+           "deficit": deficit, "late": late, "lr": MLP_LR, "decay": MLP_DECAY, "batch": MLP_BATCH,
+           "blur": BLUR_SIGMA, "scale": profile.name, "device": zoo.run.device}
+    data = zoo.data(DataSpec("mnist1d"), seed)
 
     def build():
         inits = []
-        for s in seeds:
+        for part in ("init", "replicate"):
             with torch.random.fork_rng(devices=[]):
-                torch.manual_seed(derive(s, "init"))
+                torch.manual_seed(derive(seed, part))
                 inits.append(MLPConfig(40, (128, 128), 10).build())
-        model = StackedMembers(replicate(inits, len(CONDITIONS)))
-        blanked = deficit_mask(conditions, 0, deficit, late)
+        model = StackedMembers([copy.deepcopy(inits[c == REPLICATE]) for c in MLP_CONDITIONS])
+        blanked = deficit_mask(list(MLP_CONDITIONS), 0, deficit, late)
 
         def transform(epoch, x):
             xm = x.expand(model.members, *x.shape).clone()
             xm[blanked(epoch)] = blur(x, BLUR_SIGMA)
             return xm
-        steps_per_epoch = -(-len(data.y_train) // 128)
-        train(model, data, TrainSpec(epochs=epochs, lr=MLP_LR, batch_size=128), seed=derive(seeds[0], "batches"),
+        steps_per_epoch = -(-len(data.y_train) // MLP_BATCH)
+        train(model, data, TrainSpec(epochs=epochs, lr=MLP_LR, batch_size=MLP_BATCH), seed=derive(seed, "batches"),
               loss_fn=stacked_cross_entropy, batch_transform=transform,
               lr_at=lambda step: MLP_LR * MLP_DECAY ** (step // steps_per_epoch), device=zoo.run.device)
         with torch.no_grad():
             acc = (model(data.x_test.to(zoo.run.device)).argmax(-1) == data.y_test.to(zoo.run.device)).float().mean(1)
         return {"accuracy": acc.cpu()}, {}
-    return zoo.cache.get_or_build(key, build).tensors["accuracy"].view(len(seeds), len(CONDITIONS)).numpy()
+    return zoo.cache.get_or_build(key, build).tensors["accuracy"].tolist()
 
 
-@claim(CARD, control=False)
+def blur_per_seed(evidence, zoo):
+    """Per-seed final test accuracy of every MLP member (both MLP tests share these runs)."""
+    def measure(seeds: list[int]) -> dict[str, list]:
+        rows = [blur_accuracies(zoo, evidence.profile, s) for s in seeds]
+        return {c: [r[i] for r in rows] for i, c in enumerate(MLP_CONDITIONS)}
+    return evidence.per_seed(measure)
+
+
+@claim(CARD)
 def test_an_early_input_blur_costs_an_mlp_more_accuracy_than_the_same_blur_later(arm, evidence, zoo):
-    seeds = evidence.seeds_at_least(MLP_MIN_SEEDS)
-    acc = deficit_accuracies(zoo, evidence.profile, seeds)
-    col = {c: acc[:, i] for i, c in enumerate(CONDITIONS)}
-    evidence.check(stats.paired_greater(
-        col["late"], col["early"], min_effect=MIN_ACC_GAP, alpha=ALPHA, seeds=seeds,
-        labels=("accuracy, late blur", "accuracy, early blur"),
-        name="final test accuracy is lower after an early blur than after the same blur later"))
-    evidence.check(stats.non_inferior(
-        col["late"], col["none"], margin=LATE_MARGIN, alpha=ALPHA, seeds=seeds,
+    per_seed = blur_per_seed(evidence, zoo)
+    if arm == "claim":
+        for better, label in (("late", "the same blur later"), ("none", "no blur")):
+            evidence.check_over_seeds(per_seed, lambda v, better=better, label=label: stats.paired_greater(
+                v[better], v["early"], min_effect=MIN_ACC_GAP, alpha=ALPHA,
+                labels=(f"accuracy, {better}", "accuracy, early blur"),
+                name=f"an early blur leaves a final test accuracy more than {MIN_ACC_GAP:.0%} below {label}"))
+    else:
+        evidence.check_over_seeds(per_seed, lambda v: stats.paired_greater(
+            v["none"], v[REPLICATE], min_effect=MIN_ACC_GAP, alpha=ALPHA,
+            labels=("accuracy, no blur", f"accuracy, {REPLICATE}"),
+            name=f"a no-blur run's final test accuracy exceeds an independent no-blur run's by {MIN_ACC_GAP:.0%}"))
+    _blur_report(evidence, per_seed, figure=True)
+
+
+@claim(CARD, control=False, xfail_claim="a late blur is not fully recovered from at this scale: the late-blur "
+                                        "members end below their no-blur twins by more than the one-point margin "
+                                        "on average, with only the last 10 epochs, at a decayed learning rate, "
+                                        "left to recover")
+def test_an_mlp_recovers_from_a_late_input_blur(arm, evidence, zoo):
+    per_seed = blur_per_seed(evidence, zoo)
+    evidence.check_over_seeds(per_seed, lambda v: stats.non_inferior(
+        v["late"], v["none"], margin=RECOVERED_MARGIN, alpha=ALPHA,
         labels=("accuracy, late blur", "accuracy, no blur"),
-        name=f"a late blur is recovered from (within {LATE_MARGIN:.0%} of no blur)"))
-    evidence.table("Final MNIST-1D test accuracy", ["seed", *CONDITIONS],
-                   [[s, *r] for s, r in zip(seeds, acc.tolist())])
-    fig, ax = plt.subplots(figsize=(5, 3.6))
+        name=f"a late blur is recovered from (final test accuracy within {RECOVERED_MARGIN:.0%} of no blur)"))
+    _blur_report(evidence, per_seed, figure=False)
+
+
+def _blur_report(evidence, per_seed, *, figure: bool) -> None:
+    v = per_seed.upto(len(per_seed.seeds))
+    acc = np.array([v[c] for c in MLP_CONDITIONS]).T      # (seeds, conditions)
+    evidence.table("Final MNIST-1D test accuracy", ["seed", *MLP_CONDITIONS],
+                   [[s, *r] for s, r in zip(per_seed.seeds, acc.tolist())])
+    if figure:
+        _blur_figure(evidence, acc)
+
+
+def _blur_figure(evidence, acc: np.ndarray) -> None:
+    fig, ax = plt.subplots(figsize=(6, 3.6))
     for row in acc:
-        ax.plot(range(len(CONDITIONS)), row, color="grey", alpha=0.5, marker="o")
-    ax.plot(range(len(CONDITIONS)), acc.mean(0), color="tab:red", lw=2.5, marker="o", label="mean")
-    ax.set_xticks(range(len(CONDITIONS)), ["no blur", "blur epochs 0-10", "blur epochs 10-20"])
-    ax.set(ylabel="final test accuracy", title=f"5.2 critical period: MLP on MNIST-1D ({len(seeds)} seeds)")
+        ax.plot(range(len(MLP_CONDITIONS)), row, color="grey", alpha=0.5, marker="o")
+    ax.plot(range(len(MLP_CONDITIONS)), acc.mean(0), color="tab:red", lw=2.5, marker="o", label="mean")
+    ax.set_xticks(range(len(MLP_CONDITIONS)), ["no blur", f"blur epochs 0-{MLP_DEFICIT}",
+                                               f"blur epochs {MLP_LATE_START}-{MLP_LATE_START + MLP_DEFICIT}",
+                                               "no blur,\nsecond init"])
+    ax.set(ylabel="final test accuracy", title=f"5.2 critical period: MLP on MNIST-1D ({len(acc)} seeds)")
     ax.legend()
     evidence.save_figure(fig, "deficit-timing")
