@@ -76,10 +76,10 @@ def test_loss_grid_rejects_bad_coordinates_and_directions():
 def test_curvature_minimum_and_nonconvexity_on_known_functions():
     alphas = np.arange(-5, 6) / 5
     assert ls.curvature(alphas, 3 * alphas ** 2 + alphas) == pytest.approx(6.0)
-    assert ls.is_minimum_at_zero(alphas, alphas ** 2)
-    assert not ls.is_minimum_at_zero(alphas, (alphas - 0.4) ** 2)
+    assert ls.log_rise_from_zero(alphas, 1 + alphas ** 2) == pytest.approx(np.log(1.04))
+    assert ls.log_rise_from_zero(alphas, 1 + (alphas - 0.4) ** 2) < 0
     with pytest.raises(ValueError, match="exactly once"):
-        ls.is_minimum_at_zero(alphas + 0.1, alphas ** 2)
+        ls.log_rise_from_zero(alphas + 0.1, alphas ** 2)
     a, b = np.meshgrid(alphas, alphas, indexing="ij")
     assert ls.nonconvex_fraction(a ** 2 + b ** 2, 0.2) == 0.0
     assert ls.nonconvex_fraction(a ** 2 - b ** 2, 0.2) == 1.0

@@ -10,7 +10,8 @@ from claims.section6 import imagenet
 from claims.section6.imagenet import IMAGES_ENV, LIMIT_ENV, ImageNetFiles, imagenet_files_from
 from claims.section6.resolution import Augment, flops, random_resized_crop, recalibrated, resize
 from claims.section6.test_layer_separability import LAYERS, layer_features, separability
-from claims.section6.test_resolution_predictor import assign, best_resolution, fit_predictor
+from claims.section6.test_resolution_predictor import (best_resolution, cheapest_confident, fit_correctness,
+                                                       relative_cost)
 from models.fully_conv import FullyConvConfig, disallowed_modules, has_linear
 from models.residual import ConvNetConfig
 
@@ -77,19 +78,25 @@ def test_best_resolution_is_the_cheapest_correct_one_else_the_highest():
     assert best_resolution(correct).tolist() == [0, 1, 2, 2, 1]
 
 
-def test_assign_uses_a_cheap_resolution_only_when_confident():
-    proba = np.array([[0.95, 0.05, 0.0], [0.5, 0.45, 0.05], [0.0, 0.92, 0.08]])
-    assert assign(proba, 0.9).tolist() == [0, 2, 1]
+def test_cheapest_confident_takes_the_cheapest_resolution_predicted_right_else_the_highest():
+    p_correct = np.array([[0.95, 0.97, 0.99], [0.5, 0.92, 0.99], [0.2, 0.6, 0.85], [0.91, 0.3, 0.2]])
+    assert cheapest_confident(p_correct, 0.9).tolist() == [0, 1, 2, 0]
     with pytest.raises(ValueError):
-        assign(proba, 0.4)
+        cheapest_confident(p_correct, 0.4)
 
 
-def test_fit_predictor_handles_missing_and_single_classes():
-    features = np.random.default_rng(0).normal(size=(40, 3))
-    single = fit_predictor(features, np.zeros(40, dtype=int), 3)(features[:5])
-    assert single.shape == (5, 3) and np.all(single[:, 0] == 1)
-    two = fit_predictor(features, (features[:, 0] > 0).astype(int) * 2, 3)(features)   # class 1 never seen
-    assert two.shape == (40, 3) and np.allclose(two.sum(1), 1) and np.all(two[:, 1] == 0)
+def test_relative_cost_adds_the_cheap_pass_unless_it_is_the_choice():
+    cost = np.array([1.0, 2.0, 4.0])
+    assert relative_cost(cost, np.array([0, 0])) == 0.25
+    assert relative_cost(cost, np.array([1, 2])) == pytest.approx(((1 + 2) + (1 + 4)) / 2 / 4)
+
+
+def test_fit_correctness_gives_one_probability_per_resolution_and_constants_for_pure_columns():
+    features = np.random.default_rng(0).normal(size=(60, 3))
+    correct = np.stack([features[:, 0] > 0, np.ones(60, bool), np.zeros(60, bool)], 1)
+    p = fit_correctness(features, correct)(features[:7])
+    assert p.shape == (7, 3) and np.all(p[:, 1] == 1) and np.all(p[:, 2] == 0)
+    assert np.all((p[:, 0] > 0.5) == (features[:7, 0] > 0))
 
 
 def test_layer_features_and_separability():

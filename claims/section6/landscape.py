@@ -93,13 +93,14 @@ def curvature(alphas: np.ndarray, losses: np.ndarray) -> float:
     return float(2 * np.polyfit(np.asarray(alphas, dtype=float), np.asarray(losses, dtype=float), 2)[0])
 
 
-def is_minimum_at_zero(alphas: np.ndarray, losses: np.ndarray, *, tol: float = 0.0) -> bool:
-    """True when the loss at α = 0 is no larger than at every other point of the curve (+ tol)."""
-    alphas, losses = np.asarray(alphas), np.asarray(losses)
+def log_rise_from_zero(alphas: np.ndarray, losses: np.ndarray) -> float:
+    """ln(min over α != 0 of L(α) / L(0)): how much higher the rest of the curve lies than its value at α = 0;
+    positive exactly when L(0) is the strict minimum of the curve."""
+    alphas, losses = np.asarray(alphas), np.asarray(losses, dtype=float)
     zero = np.flatnonzero(alphas == 0)
     if zero.size != 1:
         raise ValueError("the alphas must contain 0 exactly once")
-    return bool(losses[zero[0]] <= np.delete(losses, zero[0]).min() + tol)
+    return float(np.log(np.delete(losses, zero[0]).min() / losses[zero[0]]))
 
 
 def rescaled_copy(model: nn.Module, factors: Sequence[float]) -> nn.Module:
