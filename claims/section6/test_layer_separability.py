@@ -135,15 +135,22 @@ def test_the_deepest_cnn_layers_separate_the_classes_best_in_two_dimensions(arm,
 
 
 def _figure(evidence, projected: dict, labels: np.ndarray, scores: np.ndarray, arm: str) -> None:
-    fig, axes = plt.subplots(1, len(LAYERS) + 1, figsize=(3.2 * (len(LAYERS) + 1), 3.3), layout="constrained")
+    columns = 3   # small multiples wrap: one panel per layer, then the per-seed curves
+    rows = -(-(len(LAYERS) + 1) // columns)
+    fig, grid = plt.subplots(rows, columns, figsize=(3.4 * columns, 3.3 * rows), layout="constrained")
+    axes = grid.ravel()
     for ax, (name, z), score in zip(axes, projected.items(), scores[0]):
         ax.scatter(z[:, 0], z[:, 1], c=labels, cmap="tab10", s=5, vmin=0, vmax=9)
         ax.set(title=f"{name}: 5-NN {score:.2f}", xticks=[], yticks=[])
-    for row in scores:
-        axes[-1].plot(range(len(LAYERS)), row, "o-", alpha=0.7)
-    axes[-1].set(xticks=range(len(LAYERS)), xticklabels=list(LAYERS), ylim=(0, 1), ylabel="2-D 5-NN test accuracy",
-                 title=f"all {len(scores)} seeds")
-    axes[-1].tick_params(axis="x", rotation=45)
+    curves = axes[len(LAYERS)]
+    for i, row in enumerate(scores):
+        curves.plot(range(len(LAYERS)), row, "o-", alpha=0.7, label=f"seed {i + 1}")
+    curves.set(xticks=range(len(LAYERS)), xticklabels=list(LAYERS), ylim=(0, 1), ylabel="2-D 5-NN test accuracy",
+               title=f"all {len(scores)} seeds")
+    curves.tick_params(axis="x", rotation=45)
+    curves.legend(fontsize=6, ncols=2, loc="lower right")
+    for ax in axes[len(LAYERS) + 1:]:
+        ax.set_axis_off()
     cmap = plt.get_cmap("tab10")
     handles = [plt.Line2D([], [], ls="", marker="o", color=cmap(k), label=str(k)) for k in range(10)]
     fig.legend(handles=handles, title="digit", loc="outside right upper", fontsize=7)

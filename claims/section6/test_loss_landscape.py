@@ -207,16 +207,19 @@ def test_a_deep_residual_net_has_a_smoother_landscape_than_its_plain_twin(arm, e
 
 
 def _plot_surfaces(evidence, surfaces: dict, depth: int) -> None:
-    fig, axes = plt.subplots(1, 3, figsize=(15, 4.4), layout="constrained")
-    fig.get_layout_engine().set(wspace=0.06)  # room between a colorbar label and the next panel
+    """The plain and residual surfaces of the first seed on one colour scale and shared axes (they are
+    compared), and the 1-D sections of every seed."""
+    fig = plt.figure(figsize=(14, 4.4), layout="constrained")
+    left = fig.add_subplot(1, 3, 1)
+    axes = [left, fig.add_subplot(1, 3, 2, sharex=left, sharey=left), fig.add_subplot(1, 3, 3)]
     a, b = np.meshgrid(ALPHAS_2D, ALPHAS_2D, indexing="ij")
+    logs = {residual: np.log10(surfaces[residual][0]) for residual in (False, True)}
+    levels = np.linspace(min(s.min() for s in logs.values()), max(s.max() for s in logs.values()), 21)
     for ax, residual in zip(axes[:2], (False, True)):
-        s = np.log10(surfaces[residual][0])
-        contour = ax.contourf(a, b, s, levels=20, cmap="viridis")
-        ax.contour(a, b, s, levels=20, colors="k", linewidths=0.3)
-        fig.colorbar(contour, ax=ax, label="log10 training loss")
-        ax.set(xlabel="α (d1)", ylabel="β (d2)",
-               title=f"{'residual' if residual else 'plain'} {depth} blocks, first seed")
+        contour = ax.contourf(a, b, logs[residual], levels=levels, cmap="viridis")
+        ax.contour(a, b, logs[residual], levels=levels, colors="k", linewidths=0.3)
+        ax.set(xlabel="α (d1)", ylabel="β (d2)", title=f"{'residual' if residual else 'plain'} {depth} blocks, first seed")
+    fig.colorbar(contour, ax=axes[:2], label="log10 training loss (one scale for both)", format="%.1f")
     mid = len(ALPHAS_2D) // 2
     for residual, color in ((False, "tab:red"), (True, "tab:blue")):
         for i, s in enumerate(surfaces[residual]):

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
+from matplotlib.ticker import MaxNLocator
 import numpy as np
 
 from claimcheck import stats
@@ -102,6 +103,7 @@ def _figure(evidence, grads: dict, curves: dict, depth: int) -> None:
             right.plot(range(1, len(c) + 1), c, color=color, alpha=0.6, label=name if i == 0 else None)
     left.set(yscale="log", xlabel="hidden layer (1 = input side)", ylabel="||dL/dW|| at initialization",
              title=f"7.4 gradient reaching each layer, depth {depth}")
+    left.xaxis.set_major_locator(MaxNLocator(integer=True))   # layer indices are integers
     right.set(yscale="log", xlabel="epoch", ylabel="running training loss", title="training (SGD 0.1)")
     left.legend()
     right.legend()
