@@ -89,11 +89,10 @@ class ClaimSession:
         if self.is_worker:
             return
         absorb(self.entries, report)
+        payload = next((json.loads(v) for k, v in report.user_properties if k == PAYLOAD_KEY), None)
         report.user_properties[:] = [(k, v) for k, v in report.user_properties if k != PAYLOAD_KEY]
-        if self.run.device == "auto":  # an xdist controller learns the device from its workers
-            device = next((json.loads(v).get("device") for k, v in report.user_properties if k == PAYLOAD_KEY), None)
-            if device is not None:
-                self.run = dataclasses.replace(self.run, device=device)
+        if self.run.device == "auto" and payload and payload.get("device"):  # a controller learns it from workers
+            self.run = dataclasses.replace(self.run, device=payload["device"])
 
     def pytest_terminal_summary(self, terminalreporter, exitstatus, config):
         if self.is_worker or not self.entries:

@@ -8,7 +8,7 @@ from hypothesis import given, settings, strategies as st
 
 from claims.section4.representations import (cka_matrix, debiased_cka, layer_outputs, linear_cka,
                                              mean_cca_similarity, mlp_layer_nodes, numerical_rank,
-                                             ridge_probe_accuracy)
+                                             ridge_probe_accuracy, unit_matched_similarity)
 from models.mlp import MLPConfig
 
 TOL = 1e-9
@@ -100,6 +100,17 @@ def test_cka_matrix_has_one_row_per_layer_of_the_first_network():
     _, x, y = draw(30, 4, 5, 2)
     m = cka_matrix([x, y, x], [y, x])
     assert m.shape == (3, 2) and m[0, 1] == pytest.approx(1.0)
+
+
+def test_unit_matched_similarity_depends_on_the_order_of_units_and_cka_does_not():
+    rng, x, _ = draw(200, 6, 1, 3)
+    x[:, 5] = 0.0                                     # a dead unit correlates with nothing
+    shuffled = x[:, [1, 2, 3, 4, 0, 5]]
+    assert unit_matched_similarity(x, 2 * x + 1) == pytest.approx(5 / 6)
+    assert unit_matched_similarity(x, shuffled) < 0.3
+    assert linear_cka(x, shuffled) == pytest.approx(1.0)
+    with pytest.raises(ValueError, match="equal widths"):
+        unit_matched_similarity(x, x[:, :3])
 
 
 def test_layer_outputs_are_the_mlp_hidden_activations():

@@ -99,7 +99,7 @@ def test_header_report_and_verdicts(project):
     result.assert_outcomes(passed=2, xfailed=1)
     result.stdout.fnmatch_lines(["dl-claims: scale=smoke seeds=3->15 (sequential) seed-base=7 device=cpu*",
                                  "*dl-claims summary*", "*9.1 claim*SUPPORTED*",
-                                 "*9.1 control*not supported (as expected)*", "*9.2 claim*NOT REPRODUCED*"])
+                                 "*9.1 control*not supported (expected)*", "*9.2 claim*NOT REPRODUCED*"])
     doc = json.loads((project.path / "reports" / "claims.json").read_text())
     assert doc["run"]["seed_base"] == 7 and doc["run"]["scale"] == "smoke"
     claim, control = (doc["claims"][0]["arms"][arm][0] for arm in ("claim", "control"))

@@ -59,7 +59,7 @@ def trained_subset(zoo, profile, seed: int, subset: SubsetTraining):
     recipe = residual_cnn_recipe(profile)
     data = zoo.data(dataclasses.replace(recipe.data, labels=subset.labels), seed)
     key = {"kind": "subset-trained", "subset": dataclasses.asdict(subset), "schedule": "cosine to 0",
-           "recipe": recipe.spec(), "seed": seed, "scale": zoo.run.scale, "device": zoo.run.device}
+           "recipe": recipe.spec(), "seed": seed}
 
     def build():
         model = zoo.build(recipe, seed)
@@ -75,7 +75,8 @@ def trained_subset(zoo, profile, seed: int, subset: SubsetTraining):
               device=zoo.run.device)
         return model.state_dict(), {"trainable tensors": len(params)}
     model = zoo.build(recipe, seed)
-    model.load_state_dict(zoo.cache.get_or_build(key, build).tensors)
+    entry = zoo.cached(key, build, source=__name__, validate=lambda e: model.load_state_dict(e.tensors))
+    model.load_state_dict(entry.tensors)
     return model.to(zoo.run.device).eval(), data.to(zoo.run.device)
 
 

@@ -148,7 +148,7 @@ def blur_accuracies(zoo, profile, seed: int) -> list[float]:
     epochs, deficit, late = (max(v, profile.epochs(v)) for v in (MLP_EPOCHS, MLP_DEFICIT, MLP_LATE_START))
     key = {"kind": "critical-period-mlp", "seed": seed, "conditions": MLP_CONDITIONS, "epochs": epochs,
            "deficit": deficit, "late": late, "lr": MLP_LR, "decay": MLP_DECAY, "batch": MLP_BATCH,
-           "blur": BLUR_SIGMA, "scale": profile.name, "device": zoo.run.device}
+           "blur": BLUR_SIGMA}
     data = zoo.data(DataSpec("mnist1d"), seed)
 
     def build():
@@ -171,7 +171,7 @@ def blur_accuracies(zoo, profile, seed: int) -> list[float]:
         with torch.no_grad():
             acc = (model(data.x_test.to(zoo.run.device)).argmax(-1) == data.y_test.to(zoo.run.device)).float().mean(1)
         return {"accuracy": acc.cpu()}, {}
-    return zoo.cache.get_or_build(key, build).tensors["accuracy"].tolist()
+    return zoo.cached(key, build, source=__name__).tensors["accuracy"].tolist()
 
 
 def blur_per_seed(evidence, zoo):

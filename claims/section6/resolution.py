@@ -98,7 +98,7 @@ def trained_with(zoo: ModelZoo, recipe: Recipe, augment: Augment, seed: int) -> 
     """The model of `recipe` trained with `augment` for `seed`, through the cache; returns (model, split)."""
     data = zoo.data(recipe.data, seed)
     spec = {"kind": "trained-model-augmented", "recipe": recipe.spec(), "augment": dataclasses.asdict(augment),
-            "seed": seed, "scale": zoo.run.scale, "device": zoo.run.device}
+            "seed": seed}
 
     def build():
         model = zoo.build(recipe, seed)
@@ -106,8 +106,8 @@ def trained_with(zoo: ModelZoo, recipe: Recipe, augment: Augment, seed: int) -> 
                         lr_at=recipe.lr_schedule, loss_fn=recipe.loss,
                         batch_transform=augment.transform(derive(seed, "augment")))
         return dict(model.state_dict()), {"history": history.to_json()}
-    entry = zoo.cache.get_or_build(spec, build)
     model = zoo.build(recipe, seed)
+    entry = zoo.cached(spec, build, source=__name__, validate=lambda e: model.load_state_dict(e.tensors))
     model.load_state_dict(entry.tensors)
     return model.to(zoo.run.device).eval(), data.to(zoo.run.device)
 
