@@ -97,9 +97,30 @@ def mean_cca_similarity(x, y, *, tol: float = 1e-10) -> float:
     return float(np.linalg.norm(qy.T @ qx) ** 2 / min(qx.shape[1], qy.shape[1]))
 
 
+def unit_matched_similarity(x, y) -> float:
+    """Mean absolute Pearson correlation between the units with the same index in x and y (equal widths).
+
+    A similarity that depends on each representation's basis: two networks trained from different seeds
+    order their units arbitrarily, so unit j of one has no reason to match unit j of the other (CKA is
+    invariant to that permutation). A constant unit correlates with nothing (it contributes 0).
+    """
+    x, y = _pair(x, y, min_n=2)
+    if x.shape[1] != y.shape[1]:
+        raise ValueError(f"unit-matched similarity needs equal widths, got {x.shape[1]} and {y.shape[1]}")
+    x, y = x - x.mean(0), y - y.mean(0)
+    norms = np.linalg.norm(x, axis=0) * np.linalg.norm(y, axis=0)
+    corr = np.divide((x * y).sum(0), norms, out=np.zeros(x.shape[1]), where=norms > 0)
+    return float(np.abs(corr).mean())
+
+
+def similarity_matrix(reps_a: list[Array], reps_b: list[Array], similarity=linear_cka) -> Array:
+    """`similarity` between every layer of a (rows) and every layer of b (columns)."""
+    return np.array([[similarity(a, b) for b in reps_b] for a in reps_a])
+
+
 def cka_matrix(reps_a: list[Array], reps_b: list[Array]) -> Array:
     """Linear CKA between every layer of a (rows) and every layer of b (columns)."""
-    return np.array([[linear_cka(a, b) for b in reps_b] for a in reps_a])
+    return similarity_matrix(reps_a, reps_b, linear_cka)
 
 
 # --- layer outputs ---------------------------------------------------------------------------

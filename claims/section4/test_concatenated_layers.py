@@ -5,86 +5,84 @@ import numpy as np
 
 from claimcheck import stats
 from claimcheck.evidence import Card, claim
-from claimcheck.seeds import derive
-from claims.section4.recipes import deep_mlp_recipe, family_seeds, trained_family
+from claims import families
+from claims.section4.recipes import DEEP_MLP_DEPTH, DEEP_MLP_EPOCHS, DEEP_MLP_WIDTH, deep_mlp_recipe
 from claims.section4.representations import mlp_features, ridge_probe_accuracy
 from fixtures.measurements import measurement
+
+ALPHA = 0.01
+PROBE_ALPHA = 1e-3          # as in 4.4
+MARGIN = 0.02               # non-inferiority; pilot (5 seeds, 20 epochs): concatenation - best layer = +0.005..+0.016
+MIN_GAIN_OVER_INPUT = 0.15  # pilot: input 0.23, concatenation 0.49-0.52
+EARLY_LAYERS = 1            # the control joins the input with the first layer(s) only: trained as well, but short of
+                            # the best layer (pilot, 40 epochs: layer 1 0.38-0.42 against a best layer of 0.51-0.57)
 
 CARD = Card(
     id="4.3",
     title="A linear classifier on all layers concatenated is as good as on the best layer",
     question="Combine the internal representations of different layers, X = union of X_i, and feed the "
              "combination to a simple classifier.",
-    answer="Concatenate, for every sample, the outputs of all hidden layers (here 12 x 64 = 768 features) "
-           "and fit a linear classifier. On a deep MLP trained on MNIST-1D it is as accurate as the best "
-           "single layer (0.49-0.50 vs 0.48-0.50: about one point better, no more than redundant extra "
-           "features give a ridge classifier) and far better than the raw input (0.23): the deep layers repeat "
-           "one another (4.2's block structure, 4.4's tunnel), so there is little complementary "
-           "information to add. On digits every layer is already ~98% separable, which is why MNIST-1D "
-           "is used.",
-    method="Per seed of the shared deep MLP family (12 x 64, MNIST-1D): the linear probe of 4.4 (ridge "
-           "regression on one-hot labels, closed form, standardized features) on the concatenation of "
-           "all hidden layers, on each single layer and on the input; test accuracy on 1,000 signals. "
-           "Asserted (paired over seeds): concatenation is non-inferior to the best single layer (chosen "
-           "on the test set, which favours the single layer) within MARGIN, and exceeds the input by "
-           "MIN_GAIN_OVER_INPUT.",
-    control="The same concatenation done wrong: each layer's rows are permuted independently, so a "
-            "'sample' joins the representations of different samples. Both assertions must fail.",
+    answer=f"Concatenate, for every sample, the outputs of all hidden layers (here {DEEP_MLP_DEPTH} x "
+           f"{DEEP_MLP_WIDTH} = {DEEP_MLP_DEPTH * DEEP_MLP_WIDTH} features) and fit a linear classifier. On a deep "
+           "MLP trained on MNIST-1D it is as accurate as the best single layer (at most slightly better, as "
+           "redundant extra features give a ridge classifier) and far better than the raw input: the deep layers "
+           "repeat one another (4.2's block structure, 4.4's tunnel), so there is little complementary "
+           "information to add. On digits every layer is already ~98% separable, which is why MNIST-1D is used. "
+           "The table gives the measured accuracies.",
+    method=f"Per seed of the shared deep MLP family ({DEEP_MLP_DEPTH} x {DEEP_MLP_WIDTH}, MNIST-1D, {DEEP_MLP_EPOCHS} "
+           "epochs, never fewer): the linear probe of 4.4 (ridge regression on one-hot labels, closed form, "
+           "standardized features) on the concatenation of all hidden layers, on each single layer and on the input; "
+           "test accuracy on 1,000 signals. Asserted on sequential seeds (at least 5 at the first look), alpha "
+           f"{ALPHA}, paired over seeds: the concatenation is non-inferior to the best single layer (chosen on the "
+           f"test set, which favours the single layer) within {MARGIN}, and exceeds the input by more than "
+           f"{MIN_GAIN_OVER_INPUT}.",
+    control="The same non-inferiority test for a concatenation that is known to fall short: the input joined with "
+            "layer 1 only (the same trained networks, the same probe; the deep layers' separability removed). "
+            "It must not be supported.",
 )
-ALPHA = 0.01
-PROBE_ALPHA = 1e-3          # as in 4.4
-MARGIN = 0.02               # non-inferiority; pilot (5 seeds): concatenation - best layer = +0.005..+0.016
-MIN_GAIN_OVER_INPUT = 0.15  # pilot: input 0.23, concatenation 0.49-0.52
-FAMILY = "mnist1d-deep-mlp"
 
 
-def misaligned(features: list[np.ndarray], seed: int) -> list[np.ndarray]:
-    """Each representation with its rows permuted independently (the sample alignment broken)."""
-    rng = np.random.default_rng(seed)
-    return [f[rng.permutation(len(f))] for f in features]
-
-
-def accuracies(model, data, *, join_seed: int | None) -> dict[str, object]:
-    """Probe test accuracy on the input, on each hidden layer and on the concatenated hidden layers.
-
-    join_seed: when given, the layers are concatenated misaligned (the control)."""
+def accuracies(model, data) -> dict[str, object]:
+    """Probe test accuracy on the input, on each hidden layer, on all hidden layers concatenated and on the
+    input joined with the first EARLY_LAYERS layers."""
     train, test = mlp_features(model, data)
     y_train, y_test = data.y_train.numpy(), data.y_test.numpy()
 
     def probe(a, b):
         return ridge_probe_accuracy(a, y_train, b, y_test, alpha=PROBE_ALPHA, num_classes=data.num_classes)
-    layers_train, layers_test = train[1:], test[1:]
-    if join_seed is not None:
-        layers_train = misaligned(layers_train, derive(join_seed, "train"))
-        layers_test = misaligned(layers_test, derive(join_seed, "test"))
-    singles = [probe(a, b) for a, b in zip(train[1:], test[1:])]
-    return {"input": probe(train[0], test[0]), "layers": singles,
-            "concatenated": probe(np.hstack(layers_train), np.hstack(layers_test))}
+    early = slice(0, EARLY_LAYERS + 1)
+    return {"input": probe(train[0], test[0]), "layers": [probe(a, b) for a, b in zip(train[1:], test[1:])],
+            "concatenated": probe(np.hstack(train[1:]), np.hstack(test[1:])),
+            "early joined": probe(np.hstack(train[early]), np.hstack(test[early]))}
 
 
 @measurement
-def family_accuracies(zoo, recipe, seeds, misaligned_join: bool) -> list[dict[str, object]]:
-    """accuracies() of each network of the family; with misaligned_join, joined misaligned with its seed."""
-    nets = trained_family(zoo, recipe, seeds)
-    return [accuracies(t.model, t.data, join_seed=s if misaligned_join else None) for t, s in zip(nets, seeds)]
+def family_accuracies(zoo, recipe, seeds) -> dict[str, list]:
+    """accuracies() of each network of the family (a look's seeds, trained together), as per-seed lists."""
+    runs = [accuracies(t.model, t.data) for t in zoo.trained_many(recipe, seeds)]
+    return {key: [r[key] for r in runs] for key in runs[0]} | {"best layer": [max(r["layers"]) for r in runs]}
 
 
 @claim(CARD)
 def test_concatenated_layers_classify_as_well_as_the_best_layer_and_far_better_than_the_input(arm, evidence, zoo):
-    recipe, seeds = deep_mlp_recipe(evidence.profile), family_seeds(evidence, FAMILY)
-    runs = family_accuracies(zoo, recipe, seeds, misaligned_join=arm != "claim")
-    concat = [r["concatenated"] for r in runs]
-    best = [max(r["layers"]) for r in runs]
-    inputs = [r["input"] for r in runs]
-    evidence.measure("model seeds", seeds)
-    evidence.measure("per-layer probe accuracy (seed x layer)", [r["layers"] for r in runs])
-    evidence.check(stats.non_inferior(
-        concat, best, margin=MARGIN, alpha=ALPHA, seeds=seeds, labels=("concatenated", "best layer"),
-        name=f"concatenated layers are at most {MARGIN:.0%} worse than the best single layer"))
-    evidence.check(stats.paired_greater(
-        concat, inputs, min_effect=MIN_GAIN_OVER_INPUT, alpha=ALPHA, seeds=seeds,
-        labels=("concatenated", "input"), name="concatenated layers beat the raw input"))
-    evidence.table("Probe test accuracy per seed", ["seed", "input", "best layer (which)", "concatenated",
-                                                     "concatenated - best"],
-                   [[s, r["input"], f"{max(r['layers']):.3f} ({int(np.argmax(r['layers'])) + 1})",
-                     r["concatenated"], r["concatenated"] - max(r["layers"])] for s, r in zip(seeds, runs)])
+    recipe = deep_mlp_recipe(evidence.profile)
+    per_seed = evidence.per_seed(lambda seeds: family_accuracies(zoo, recipe, seeds), family=families.DEEP_MLP)
+    joined = "concatenated" if arm == "claim" else "early joined"
+    label = "all layers" if arm == "claim" else "input + layer 1"
+    decisions = [evidence.check_over_seeds(per_seed, lambda v: stats.non_inferior(
+        v[joined], v["best layer"], margin=MARGIN, alpha=ALPHA, labels=(label, "best layer"),
+        name=f"{label} concatenated: at most {MARGIN} worse than the best single layer"))]
+    if arm == "claim":
+        decisions.append(evidence.check_over_seeds(per_seed, lambda v: stats.paired_greater(
+            v["concatenated"], v["input"], min_effect=MIN_GAIN_OVER_INPUT, alpha=ALPHA,
+            labels=("concatenated", "input"), name="concatenated layers beat the raw input")))
+    n = max(d.n for d in decisions)
+    v = per_seed.upto(n)
+    evidence.measure("model seeds", per_seed.seeds[:n])
+    evidence.measure("per-layer probe accuracy (seed x layer)", v["layers"])
+    evidence.table("Probe test accuracy per seed",
+                   ["seed", "input", "best layer (which)", "all layers concatenated", "input + layer 1",
+                    "all layers - best"],
+                   [[s, v["input"][i], f"{v['best layer'][i]:.3f} ({int(np.argmax(v['layers'][i])) + 1})",
+                     v["concatenated"][i], v["early joined"][i], v["concatenated"][i] - v["best layer"][i]]
+                    for i, s in enumerate(per_seed.seeds[:n])])
