@@ -131,7 +131,7 @@ def finalize(claims: list[dict], meta: dict) -> dict:
         rec["arms"] = {name: rec["arms"][name] for name in sorted(rec["arms"])}
     ordered = sorted(claims, key=lambda r: _claim_key(r["id"]))
     rates = [arm["pass_rate"] for rec in ordered for arms in rec["arms"].values() for arm in arms
-             if arm.get("outcome") in ("passed", "failed") and arm["pass_rate"] is not None]
+             if arm.get("outcome") in ("passed", "failed", "xfailed", "xpassed") and arm["pass_rate"] is not None]
     green = float(math.prod(rates)) if rates else None
     meta = {**meta, "error_rate_rule": ERROR_RATE_RULE, "green_rate": green,
             "green_rate_note": "estimated chance that a full run under another seed base passes every claim "
@@ -142,11 +142,14 @@ def finalize(claims: list[dict], meta: dict) -> dict:
 
 def arm_pass_rate(arm: dict) -> float | None:
     """The estimated chance that the arm passes again under another seed base: the product of its
-    sequential checks' replay pass rates (1 for deterministic checks); None without checks."""
+    sequential checks' replay pass rates (1 for deterministic checks), or for a strict xfail the chance
+    that not all of them hold; None without checks."""
     checks = arm.get("checks") or []
     if not checks:
         return None
-    return float(math.prod(c.get("pass_rate", 1.0) if c.get("pass_rate") is not None else 1.0 for c in checks))
+    all_hold = float(math.prod(c.get("pass_rate", 1.0) if c.get("pass_rate") is not None else 1.0 for c in checks))
+    # a strict xfail passes again as long as some check still fails
+    return 1.0 - all_hold if arm.get("outcome") in ("xfailed", "xpassed") else all_hold
 
 
 def _primary(arm: dict) -> dict | None:
