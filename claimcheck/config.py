@@ -14,8 +14,7 @@ DEFAULT_SEED_BASE = 20260527  # fixed so that the same command gives the same nu
 class ScaleProfile:
     """Sizes a claim reads instead of writing literal epoch counts or seed counts.
 
-    seeds: paired seeds for claims whose effect is large (training runs per arm).
-    many_seeds: seeds for cheap simulations whose effect is small and noisy (power needs >= 20).
+    seeds: seeds at the first look of a sequential check (it extends to 5x; claimcheck/sequential.py).
     epoch_factor: multiplies a claim's base epoch count (rounded up, at least 1).
     width_factor: multiplies a claim's base width (paper scale grows the models).
     data_fraction: fraction of a claim's base sample count (smoke runs on less data).
@@ -24,7 +23,6 @@ class ScaleProfile:
 
     name: str
     seeds: int
-    many_seeds: int
     epoch_factor: float
     width_factor: float
     data_fraction: float
@@ -41,11 +39,11 @@ class ScaleProfile:
 
 
 PROFILES: dict[str, ScaleProfile] = {
-    "smoke": ScaleProfile("smoke", seeds=3, many_seeds=8, epoch_factor=0.5, width_factor=1.0,
+    "smoke": ScaleProfile("smoke", seeds=3, epoch_factor=0.5, width_factor=1.0,
                           data_fraction=0.5, examples=15),
-    "standard": ScaleProfile("standard", seeds=5, many_seeds=20, epoch_factor=1.0, width_factor=1.0,
+    "standard": ScaleProfile("standard", seeds=5, epoch_factor=1.0, width_factor=1.0,
                              data_fraction=1.0, examples=40),
-    "paper": ScaleProfile("paper", seeds=10, many_seeds=50, epoch_factor=2.0, width_factor=2.0,
+    "paper": ScaleProfile("paper", seeds=10, epoch_factor=2.0, width_factor=2.0,
                           data_fraction=1.0, examples=200),
 }
 DEVICES = ("auto", "cpu", "cuda")

@@ -21,7 +21,7 @@ import pytest
 
 from claimcheck import sequential
 from claimcheck.report import atomic_write_bytes
-from claimcheck.seeds import SeedFamily, claim_seeds, derive
+from claimcheck.seeds import SeedFamily, derive
 from claimcheck.stats import StatResult, jsonable
 
 ARMS = ("claim", "control")
@@ -109,8 +109,6 @@ class Evidence:
         self.arm = arm
         self.run = run
         self.profile = run.profile
-        self.seeds = claim_seeds(run.seed_base, card.id, run.seeds)
-        self.many_seeds = claim_seeds(run.seed_base, card.id, max(run.seeds, run.profile.many_seeds))
         self.checks: list[dict] = []
         self.figures: list[str] = []
         self.tables: list[dict] = []
@@ -165,11 +163,6 @@ class Evidence:
                     for t in decision.trail)
             raise AssertionError(f"[{self.card.id} {self.arm}] {record['outcome']}, expected {want}\n"
                                  f"{result.describe()}{trail}")
-    def seeds_at_least(self, minimum: int) -> list[int]:
-        """The claim's seeds, extended from the same derived sequence to `minimum` when the scale gives
-        fewer: for claims whose power needs a floor of seeds at every scale (seed i is always the same)."""
-        return claim_seeds(self.run.seed_base, self.card.id, max(self.run.seeds, minimum))
-
     @property
     def is_control(self) -> bool:
         return self.arm == "control"
@@ -226,7 +219,7 @@ class Evidence:
         self.measurements[name] = value
 
     def to_json(self) -> dict:
-        seeds = max([self.seeds, *self.families.values()], key=len) if self.families else self.seeds
+        seeds = max(self.families.values(), key=len) if self.families else []
         return jsonable({"claim_id": self.card.id, "arm": self.arm, "seeds": seeds, "families": self.families,
                           "checks": self.checks, "figures": self.figures, "tables": self.tables,
                           "notes": self.notes, "measurements": self.measurements})

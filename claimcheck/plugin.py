@@ -40,6 +40,8 @@ class ClaimSession:
         self.rootpath = rootpath
         self.started = time.time()
         self.entries: dict[str, dict] = {}  # nodeid -> payload + outcome
+        self.summary: tuple[list[str], list[Path]] | None = None
+        self.write_error = ""
         self._cache = None
 
     @property
@@ -94,12 +96,26 @@ class ClaimSession:
         if self.run.device == "auto" and payload and payload.get("device"):  # a controller learns it from workers
             self.run = dataclasses.replace(self.run, device=payload["device"])
 
-    def pytest_terminal_summary(self, terminalreporter, exitstatus, config):
+    @pytest.hookimpl(trylast=True)
+    def pytest_sessionfinish(self, session, exitstatus):
+        """Write the report once every result is in; a report that cannot be written fails the run."""
         if self.is_worker or not self.entries:
             return
-        lines, paths = write_report(self.entries, self.run, wall_s=time.time() - self.started,
-                                    root=self.rootpath, partial=partial_reasons(config, exitstatus),
-                                    width=terminalreporter._tw.fullwidth)
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        try:
+            self.summary = write_report(self.entries, self.run, wall_s=time.time() - self.started,
+                                        root=self.rootpath, partial=partial_reasons(session.config, exitstatus),
+                                        width=reporter._tw.fullwidth if reporter else 120)
+        except OSError as error:
+            self.write_error = f"dl-claims: could not write the report in {self.run.report_dir}: {error}"
+            session.exitstatus = pytest.ExitCode.INTERNAL_ERROR
+
+    def pytest_terminal_summary(self, terminalreporter):
+        if self.write_error:
+            terminalreporter.write_line(self.write_error, red=True, bold=True)
+        if self.summary is None:
+            return
+        lines, paths = self.summary
         terminalreporter.section("dl-claims summary")
         for line in lines:
             terminalreporter.write_line(line)

@@ -243,11 +243,12 @@ def write_documents(doc: dict, report_dir: Path, stem: str = "claims") -> list[P
 
     from claimcheck.html import render_html
 
-    json_path, md_path, html_path = (report_dir / f"{stem}.{ext}" for ext in ("json", "md", "html"))
-    atomic_write_text(json_path, json.dumps(doc, indent=1))
-    atomic_write_text(md_path, render_markdown(doc))
-    atomic_write_text(html_path, render_html(doc, report_dir))
-    return [json_path, md_path, html_path]
+    texts = {"json": json.dumps(doc, indent=1), "md": render_markdown(doc), "html": render_html(doc, report_dir)}
+    paths = []
+    for ext, text in texts.items():   # everything is rendered before the first file is replaced
+        paths.append(report_dir / f"{stem}.{ext}")
+        atomic_write_text(paths[-1], text)
+    return paths
 
 
 def atomic_write_text(path: Path, text: str) -> None:

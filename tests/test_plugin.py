@@ -173,6 +173,19 @@ def test_summary_lines_fit_the_width_and_keep_the_key_fields(project):
     assert lines[-2].startswith("claim arms: 1 supported / 1 not supported as expected / 0 failed")
 
 
+def test_a_report_that_cannot_be_written_fails_the_run_with_one_line_and_keeps_the_old_one(project):
+    run(project, "--claims-scale", "smoke").assert_outcomes(passed=2, xfailed=1)
+    reports = project.path / "reports"
+    (reports / "claims.md").unlink()
+    (reports / "claims.md").mkdir()            # the rename onto it fails
+    before = (reports / "claims.json").read_text()
+    result = run(project, "--claims-scale", "smoke")
+    assert result.ret == pytest.ExitCode.INTERNAL_ERROR
+    result.stdout.fnmatch_lines(["dl-claims: could not write the report in *"])
+    assert not list(reports.glob(".*.tmp")), "no temporary file is left behind"
+    assert json.loads((reports / "claims.json").read_text())["run"]["seed_base"] == json.loads(before)["run"]["seed_base"]
+
+
 def test_no_tests_is_exit_code_5(project):
     assert run(project, "-k", "nothing_matches").ret == pytest.ExitCode.NO_TESTS_COLLECTED
 
