@@ -17,7 +17,8 @@ def render_overview(doc: dict) -> list[str]:
     run = doc["run"]
     out = ["# dl-claims report", "",
            f"Scale **{run['scale']}**, sequential seeds ({run['seeds']} at the first look, up to "
-           f"{run['seeds'] * LOOK_MULTIPLES[-1]}; a family's floor can raise the first look), seed base {run['seed_base']}, "
+           f"{run['seeds'] * LOOK_MULTIPLES[-1]}; a family's floor can raise the first look), "
+           f"seed base {run['seed_base']}, "
            f"device {run['device']}, wall time {run['wall_s']} s, commit {run.get('git_commit') or 'unknown'}.",
            f"torch {run['versions'].get('torch')}, Python {run['versions'].get('python')}.", "",
            *_partial_lines(run),

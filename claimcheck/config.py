@@ -68,7 +68,8 @@ class RunConfig:
     def describe(self) -> str:
         from claimcheck.sequential import LOOK_MULTIPLES
 
-        return (f"scale={self.scale} seeds={self.seeds}->{self.seeds * LOOK_MULTIPLES[-1]} (sequential) seed-base={self.seed_base} "
+        return (f"scale={self.scale} seeds={self.seeds}->{self.seeds * LOOK_MULTIPLES[-1]} (sequential) "
+                f"seed-base={self.seed_base} "
                 f"device={self.device} "
                 f"report={self.report_dir} cache={self.cache_dir}")
 

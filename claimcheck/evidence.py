@@ -159,7 +159,8 @@ class Evidence:
             if decision is not None:
                 trail = "\n  looks: " + "; ".join(
                     f"n={t['n']} p={t['p']:.3g} (alpha_k {t['alpha_k']:.3g})"
-                    + (f" p_fut={t['p_futility']:.3g} (beta_k {t['beta_k']:.3g})" if t["p_futility"] is not None else "")
+                    + (f" p_fut={t['p_futility']:.3g} (beta_k {t['beta_k']:.3g})"
+                       if t["p_futility"] is not None else "")
                     for t in decision.trail)
             raise AssertionError(f"[{self.card.id} {self.arm}] {record['outcome']}, expected {want}\n"
                                  f"{result.describe()}{trail}")

@@ -42,6 +42,7 @@ def _arm_view(arm: dict, report_dir: Path) -> dict:
         if path.is_file():
             figures.append({"name": Path(fig).name, "data": base64.b64encode(path.read_bytes()).decode()})
     sentence = arm["test"].split("::")[-1].split("[")[0].removeprefix("test_").replace("_", " ")
-    return {**arm, "css": css, "short": short, "sentence": sentence, "checks": checks, "per_seed": per_seed, "figure_data": figures,
+    return {**arm, "css": css, "short": short, "sentence": sentence, "checks": checks, "per_seed": per_seed,
+            "figure_data": figures,
             "pass_rate": arm.get("pass_rate"), "tables": arm.get("tables", []), "notes": arm.get("notes", []),
             "message": arm.get("message", "")}

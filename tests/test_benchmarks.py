@@ -40,7 +40,8 @@ def test_benchmark_sequential_training_of_8_seeds(benchmark, splits):
 
 @pytest.mark.benchmark(group="engine-training-8-seeds")
 def test_benchmark_stacked_training_of_8_seeds(benchmark, splits):
-    histories = benchmark.pedantic(lambda: train_stacked(models(), splits, SPEC, seeds=SEEDS), rounds=3, warmup_rounds=1,
+    histories = benchmark.pedantic(lambda: train_stacked(models(), splits, SPEC, seeds=SEEDS), rounds=3,
+                                   warmup_rounds=1,
                                    iterations=1)
     assert len(histories) == len(SEEDS)
 

@@ -116,7 +116,8 @@ def test_a_control_that_passes_fails_the_test(project):
     project.makepyfile(test_toy=CLAIMS.replace('shift = 1.0 if arm == "claim" else 0.0', "shift = 1.0"))
     result = run(project, "--claims-scale", "smoke")
     result.assert_outcomes(passed=1, failed=1, xfailed=1)
-    result.stdout.fnmatch_lines(["*[[]9.1 control[]] SUPPORTED, expected anything but SUPPORTED*", "*9.1 control*FAILED*"])
+    result.stdout.fnmatch_lines(["*[[]9.1 control[]] SUPPORTED, expected anything but SUPPORTED*",
+                                 "*9.1 control*FAILED*"])
 
 
 def test_k_selects_claims_by_id_and_section(project):
@@ -183,7 +184,8 @@ def test_a_report_that_cannot_be_written_fails_the_run_with_one_line_and_keeps_t
     assert result.ret == pytest.ExitCode.INTERNAL_ERROR
     result.stdout.fnmatch_lines(["dl-claims: could not write the report in *"])
     assert not list(reports.glob(".*.tmp")), "no temporary file is left behind"
-    assert json.loads((reports / "claims.json").read_text())["run"]["seed_base"] == json.loads(before)["run"]["seed_base"]
+    assert json.loads((reports / "claims.json").read_text())["run"]["seed_base"] == \
+        json.loads(before)["run"]["seed_base"]
 
 
 def test_no_tests_is_exit_code_5(project):

@@ -21,8 +21,8 @@ CARD = Card(
            "s = sigmoid(beta x). It is smooth, unbounded above, bounded below and non-monotone: its minimum is "
            "-W(1/e)/beta ~ -0.2785/beta at x = -(1 + W(1/e))/beta ~ -1.2785/beta (W = Lambert W). As beta -> inf it "
            "tends to ReLU (sup |f - ReLU| = W(1/e)/beta) and as beta -> 0 to the linear x/2 (|f - x/2| <= beta x^2/4), "
-           "so beta interpolates between a linear unit and ReLU. The paper's ImageNet gains are out of reach of our seed "
-           "counts; what we measure is whether, on MNIST-1D, a Swish MLP (beta = 1) is at most 2 accuracy points "
+           "so beta interpolates between a linear unit and ReLU. The paper's ImageNet gains are out of reach of our "
+           "seed counts; what we measure is whether, on MNIST-1D, a Swish MLP (beta = 1) is at most 2 accuracy points "
            "worse than the same ReLU MLP after 20 epochs (the table below gives the run's accuracies).",
     method="Properties (hypothesis over x and beta, oracle scipy.special.lambertw): f >= its closed-form minimum, "
            "attained with zero derivative; the two limits' error bounds; autograd's derivative equals the formula "

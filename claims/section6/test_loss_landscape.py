@@ -218,7 +218,8 @@ def _plot_surfaces(evidence, surfaces: dict, depth: int) -> None:
     for ax, residual in zip(axes[:2], (False, True)):
         contour = ax.contourf(a, b, logs[residual], levels=levels, cmap="viridis")
         ax.contour(a, b, logs[residual], levels=levels, colors="k", linewidths=0.3)
-        ax.set(xlabel="α (d1)", ylabel="β (d2)", title=f"{'residual' if residual else 'plain'} {depth} blocks, first seed")
+        ax.set(xlabel="α (d1)", ylabel="β (d2)",
+               title=f"{'residual' if residual else 'plain'} {depth} blocks, first seed")
     fig.colorbar(contour, ax=axes[:2], label="log10 training loss (one scale for both)", format="%.1f")
     mid = len(ALPHAS_2D) // 2
     for residual, color in ((False, "tab:red"), (True, "tab:blue")):
