@@ -174,15 +174,19 @@ def test_cka_identifies_corresponding_layers_of_networks_trained_independently(a
 def _heatmaps(evidence, within: np.ndarray, across: np.ndarray, similarity: str) -> None:
     fig, axes = plt.subplots(1, 2, figsize=(10, 4.4), constrained_layout=True)
     ticks = np.arange(len(within))
+    low = np.floor(10 * min(within.min(), across.min())) / 10   # one colour scale fitted to both panels
     for ax, matrix, title, xlabel in ((axes[0], within, "linear CKA within one trained network", "layer"),
                                       (axes[1], across, f"{similarity} vs an independently trained partner",
                                        "partner layer")):
-        image = ax.imshow(matrix, vmin=0, vmax=1, cmap="magma", origin="lower")
+        image = ax.imshow(matrix, vmin=low, vmax=1, cmap="magma", origin="lower")
+        for (i, j), value in np.ndenumerate(matrix):
+            ax.text(j, i, f"{value:.2f}", ha="center", va="center", fontsize=8,
+                    color="black" if value > (low + 1) / 2 else "white")
         ax.set_xticks(ticks, [str(t + 1) for t in ticks])
         ax.set_yticks(ticks, [str(t + 1) for t in ticks])
         ax.set(xlabel=xlabel, ylabel="layer", title=title)
-    axes[1].plot(across.argmax(1), ticks, "c.", label="most similar partner layer")
-    axes[1].legend(loc="upper left", fontsize=8)
+    axes[1].plot(across.argmax(1), ticks, "co", mfc="none", ms=16, label="most similar partner layer")
+    axes[1].legend(loc="upper left", fontsize=8, markerscale=0.5)
     fig.colorbar(image, ax=axes, label="similarity (mean over pairs)")
     fig.suptitle(f"4.2 layers of {PAIR_MLP_DEPTH} x {PAIR_MLP_WIDTH} MLPs on MNIST-1D")
     evidence.save_figure(fig, "similarity-heatmaps")
