@@ -73,14 +73,19 @@ def verdict(arm: str, outcome: str, message: str = "") -> str:
     return VERDICTS.get((arm, outcome), outcome.upper())
 
 
-def _versions() -> dict[str, str]:
-    found = {"python": platform.python_version(), "platform": platform.platform()}
-    for name in PACKAGES:
+def package_versions(names) -> dict[str, str]:
+    """The installed version of each distribution in `names` ("not installed" when absent)."""
+    found = {}
+    for name in names:
         try:
             found[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
             found[name] = "not installed"
     return found
+
+
+def _versions() -> dict[str, str]:
+    return {"python": platform.python_version(), "platform": platform.platform(), **package_versions(PACKAGES)}
 
 
 def _git_commit(root: Path) -> str | None:
