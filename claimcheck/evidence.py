@@ -183,8 +183,11 @@ class Evidence:
                                         "seeds_used": result.n if result.seeds else None, "margin": margin})
         return result
 
-    def save_figure(self, fig, name: str) -> Path:
+    def save_figure(self, fig, name: str, *, cache: bool = True) -> Path:
         """Save a matplotlib figure into the report's figures folder, close it and check the PNG.
+
+        cache=False for a figure of values measured afresh in every run (e.g. timings): a cached PNG
+        would show another run's numbers next to this run's table.
 
         With a figure cache (every claim test has one) the PNG is rendered once and reused while the
         code, the run and the library versions are unchanged: the figure is a function of the
@@ -201,7 +204,8 @@ class Evidence:
         slug = re.sub(r"[^A-Za-z0-9_-]+", "-", name).strip("-")
         path = self._figures_dir / f"{self.card.id.replace('.', '_')}_{self.arm}_{slug}.png"
         try:
-            png = self._figure_cache(f"{self.card.id}:{self.arm}:{slug}", render) if self._figure_cache else render()
+            png = (self._figure_cache(f"{self.card.id}:{self.arm}:{slug}", render)
+                   if self._figure_cache and cache else render())
         finally:
             plt.close(fig)
         assert png.startswith(PNG_SIGNATURE), f"{path.name} did not render as a PNG"
