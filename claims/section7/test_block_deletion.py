@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
+from matplotlib.ticker import MaxNLocator
 import numpy as np
 
 from claimcheck import stats
@@ -110,6 +111,7 @@ def _report(evidence, drops: list[np.ndarray], removable: list[np.ndarray], resi
              title=f"7.5 {kind} MLP, one block deleted ({len(drops)} seeds, range)")
     bars.legend()
     hist.hist(pooled, bins=np.arange(DEEP + 2) - 0.5, color="tab:blue" if residual else "tab:red")
-    hist.set(xlabel="blocks deleted together, prediction unchanged (greedy)", ylabel="test samples",
+    hist.set(xlabel="blocks deleted together, prediction unchanged (greedy)", ylabel="test samples (all seeds)",
              title="per-sample removable blocks")
+    hist.xaxis.set_major_locator(MaxNLocator(integer=True))   # a count of blocks
     evidence.save_figure(fig, "block-deletion")
