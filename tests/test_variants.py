@@ -1,13 +1,10 @@
-"""Seed floors and trained variants (a schedule or a loss as part of the cache key)."""
+"""Trained variants (a schedule or a loss as part of the cache key)."""
 from __future__ import annotations
 
-from types import SimpleNamespace
 
 import pytest
 
-from claimcheck.config import PROFILES
-from claimcheck.evidence import Card, Evidence
-from claimcheck.seeds import claim_seeds
+from claimcheck.evidence import Card
 from claims.section3.variants import trained_variant
 from fixtures.training import TrainSpec
 from fixtures.zoo import DataSpec, Recipe
@@ -15,14 +12,6 @@ from models.mlp import MLPConfig
 from models.proposals import ConfidencePenalizedCE
 
 CARD = Card(id="3.4", title="t", question="q", answer="a", method="m")
-
-
-def test_seeds_at_least_extends_the_claim_seeds_from_its_own_sequence(tmp_path):
-    run = SimpleNamespace(profile=PROFILES["smoke"], seeds=3, seed_base=11)
-    ev = Evidence(CARD, "claim", run, tmp_path)
-    assert ev.seeds_at_least(5)[:3] == ev.seeds == claim_seeds(11, "3.4", 3)
-    assert ev.seeds_at_least(5) == claim_seeds(11, "3.4", 5)
-    assert ev.seeds_at_least(2) == ev.seeds
 
 
 def test_a_variant_must_be_a_dataclass_to_key_the_cache():

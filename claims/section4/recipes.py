@@ -6,9 +6,8 @@
 from __future__ import annotations
 
 from claimcheck.config import ScaleProfile
-from claimcheck.seeds import claim_seeds
 from fixtures.training import TrainSpec
-from fixtures.zoo import DataSpec, Recipe, Trained
+from fixtures.zoo import DataSpec, Recipe
 from models.mlp import MLPConfig
 from models.residual import ConvNetConfig
 
@@ -54,32 +53,3 @@ def pair_mlp_recipe(profile: ScaleProfile) -> Recipe:
     arch = MLPConfig(MNIST1D_FEATURES, (profile.width(PAIR_MLP_WIDTH),) * PAIR_MLP_DEPTH, MNIST1D_CLASSES)
     return Recipe(arch=arch, data=DataSpec("mnist1d"),
                   train=TrainSpec(epochs=profile.epochs(PAIR_MLP_EPOCHS), lr=PAIR_MLP_LR, batch_size=128))
-
-
-# Seed floors per family (every claim using a family must ask for the same seeds to share its models):
-# the deep MLP's users run paired t-tests at alpha 0.01, which 3 smoke seeds cannot pass (t > 6.96).
-FAMILY_MIN_SEEDS = {"mnist1d-deep-mlp": 5}
-
-
-def family_seeds(evidence, family: str) -> list[int]:
-    """The seeds of a shared model family: as many as the claim's paired seeds (at least the family's
-    floor), derived from the base seed and the family's name (the same in every claim using it)."""
-    count = max(len(evidence.seeds), FAMILY_MIN_SEEDS.get(family, 0))
-    return claim_seeds(evidence.run.seed_base, family, count)
-
-
-def trained_family(zoo, recipe: Recipe, seeds: list[int], *, reverse: bool = False) -> list[Trained]:
-    """The trained models of `recipe` for `seeds`, in seed order.
-
-    Architectures without buffers are trained together (the zoo's stacked training); otherwise
-    one by one, and reverse=True visits the seeds last to first: two tests that need the same models (e.g. a
-    claim and its control on two xdist workers) then train different seeds at the same time
-    instead of one waiting on the other's lock.
-    """
-    if zoo.stackable(recipe):
-        return zoo.trained_many(recipe, seeds)  # trained together in one stacked run, one cache entry
-    order = list(reversed(range(len(seeds)))) if reverse else list(range(len(seeds)))
-    models: dict[int, Trained] = {}
-    for i in order:
-        models[i] = zoo.trained(recipe, seeds[i])
-    return [models[i] for i in range(len(seeds))]

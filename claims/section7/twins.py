@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import torch
 
-from claimcheck.seeds import claim_seeds
 from fixtures.training import TrainSpec, evaluate
 from fixtures.zoo import DataSpec, Recipe
 from models.residual import ResMLPConfig
@@ -17,19 +16,6 @@ DEEP = 16      # pilot, 10 epochs: plain training loss 0.56-0.82 (74-85% train a
 MID = 6        # pilot: plain 0.04-0.06, below the 2-block net's 0.10: no degradation yet
 SHALLOW = 2    # pilot: plain 0.097-0.099
 EPOCHS = 10    # pilot: the gap is clear at 10 (3 seeds); 20 epochs cost twice as much for the same verdict
-SEED_OWNER = "7.2"  # the twins are trained under 7.2's seeds; 7.5 and 6.5 borrow them
-
-
-def borrow_seeds(evidence, owner: str = SEED_OWNER, minimum: int = 0) -> list[int]:
-    """Give `evidence` the seeds of claim `owner`, so that models trained under them are shared
-    through the cache (its key holds the seed); the record then shows the seeds actually used.
-    minimum: a floor on the count at every scale (as Evidence.seeds_at_least), for claims whose test
-    has no power with the smoke scale's 3 seeds; the owner must ask for the same floor."""
-    evidence.seeds = claim_seeds(evidence.run.seed_base, owner, max(evidence.run.seeds, minimum))
-    note = f"seeds borrowed from claim {owner}, whose trained models this claim reuses"
-    if note not in evidence.notes:
-        evidence.note(note)
-    return evidence.seeds
 
 
 def twin_recipe(depth: int, residual: bool, profile) -> Recipe:
