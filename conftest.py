@@ -1,4 +1,5 @@
-"""Loads the dl-claims engine (options, seeds, report) and the model fixtures."""
+"""Project-wide test setup: the figure style. The engine (claimcheck) loads through its pytest11 entry point,
+the deep-learning layer (fixtures.plugin) through pytest.ini's addopts."""
 import matplotlib
 
 from claims import figure_style
@@ -6,5 +7,4 @@ from claims import figure_style
 matplotlib.use("Agg")  # figures are written to files; no display is needed or assumed
 figure_style.apply()   # one style for every figure of the report
 
-pytest_plugins = ["fixtures.plugin"]  # the engine, claimcheck.plugin, is an installed pytest11 entry point
-pytest_plugins += ["pytester"]
+pytest_plugins = ["pytester"]

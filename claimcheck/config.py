@@ -51,19 +51,27 @@ DEVICES = ("auto", "cpu", "cuda")
 
 @dataclasses.dataclass(frozen=True)
 class RunConfig:
-    """Everything a claim may read about the run; built once from the command line."""
+    """Everything a claim may read about the run; built once from the command line and the ini file."""
 
     profile: ScaleProfile
     seeds: int
     seed_base: int
-    device: str  # resolved: "cpu" or "cuda"
+    device: str  # resolved: "cpu" or "cuda" ("auto" only on an xdist controller, which runs no test)
     report_dir: Path
     cache_dir: Path
-    resnet50_weights: Path | None = None  # local ImageNet weights for 6.2's accuracy part
+    root: Path = Path(".")                 # the project root (pytest's rootdir)
+    packages: tuple[str, ...] = ()         # ini claims_packages: versions in every stored key and the report
+    sources: tuple[str, ...] = ()          # ini claims_sources: folders whose code stored measurements follow
+    project_identity: tuple[tuple[str, object], ...] = ()  # from pytest_claims_run_identity hooks
 
     @property
     def scale(self) -> str:
         return self.profile.name
+
+    def identity(self) -> dict:
+        """What of the run a stored result may depend on (not the report or cache folders)."""
+        return {"scale": self.scale, "seed_base": self.seed_base, "seeds": self.seeds, "device": self.device,
+                **dict(self.project_identity)}
 
     def describe(self) -> str:
         from claimcheck.sequential import LOOK_MULTIPLES
@@ -87,7 +95,7 @@ def _choice(flag: str, valid: tuple[str, ...]):
 
 
 parse_scale = _choice("--claims-scale", tuple(PROFILES))
-parse_device = _choice("--device", DEVICES)
+parse_device = _choice("--claims-device", DEVICES)
 
 
 def _int_at_least(flag: str, low: int):
@@ -102,28 +110,6 @@ def _int_at_least(flag: str, low: int):
         return number
     parse.__name__ = flag.lstrip("-").replace("-", "_")
     return parse
-
-
-def parse_weights_file(value: str) -> Path:
-    """An existing file that loads with torch.load(weights_only=True) as a mapping of names to tensors."""
-    path = Path(value).expanduser()
-    if not path.is_file():
-        raise argparse.ArgumentTypeError(
-            f"--resnet50-weights: no such file {value!r}; expected a local ResNet-50 state dict (.pth)")
-    import pickle
-
-    import torch
-
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except (OSError, RuntimeError, EOFError, ValueError, pickle.UnpicklingError) as error:
-        raise argparse.ArgumentTypeError(
-            f"--resnet50-weights: {value!r} does not load as a state dict with weights_only=True "
-            f"({type(error).__name__}: {str(error).splitlines()[0][:120]})") from None
-    if not isinstance(state, dict) or not state or not all(isinstance(v, torch.Tensor) for v in state.values()):
-        raise argparse.ArgumentTypeError(
-            f"--resnet50-weights: {value!r} is not a state dict (a mapping of parameter names to tensors)")
-    return path.resolve()
 
 
 def writable_folder(flag: str, value: str, root: Path) -> Path:
@@ -148,7 +134,7 @@ parse_seed_base = _int_at_least("--claims-seed", 0)
 def resolve_device(requested: str, cuda_available: bool) -> str:
     """Map auto/cpu/cuda to a concrete device; asking for cuda without CUDA is a usage error."""
     if requested == "cuda" and not cuda_available:
-        raise ValueError("--device cuda: CUDA is not available on this machine; valid values here: auto, cpu")
+        raise ValueError("--claims-device cuda: CUDA is not available on this machine; valid values here: auto, cpu")
     if requested == "auto":
         return "cuda" if cuda_available else "cpu"
     return requested

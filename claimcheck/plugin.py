@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import json
+import re
 import time
 from pathlib import Path
 
@@ -15,10 +16,12 @@ import pytest
 
 from claimcheck import config as cfg
 from claimcheck.evidence import Card, Evidence
-from claimcheck.report import absorb, write_report
+from claimcheck.memo import Workspace, cached_png
+from claimcheck.report import PAYLOAD_KEY, absorb, write_report
 from claimcheck.seeds import derive, seed_everything
+from claimcheck.store import Store
 
-PAYLOAD_KEY = "dl_claims_payload"
+DEFAULT_ID_PATTERN = r"^[1-9][0-9]*(\.[0-9]+)*$"   # "2.3", "10.1.4": a catalogue's numbering
 DURATIONS_FILE = ".test_durations"  # pytest-split's file, committed; also orders xdist's queue
 CPU_THREADS_PER_PROCESS = 1
 session_key = pytest.StashKey["ClaimSession"]()
@@ -42,15 +45,7 @@ class ClaimSession:
         self.entries: dict[str, dict] = {}  # nodeid -> payload + outcome
         self.summary: tuple[list[str], list[Path]] | None = None
         self.write_error = ""
-        self._cache = None
-
-    @property
-    def cache(self):
-        from fixtures.cache import ModelCache
-
-        if self._cache is None:
-            self._cache = ModelCache(self.run.cache_dir)
-        return self._cache
+        self.store = Store(run.cache_dir)
 
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_protocol(self, item, nextitem):
@@ -59,9 +54,8 @@ class ClaimSession:
         yield
 
     def cache_counts(self) -> dict[str, int]:
-        """Loads and builds so far (zero until a test asks for the cache: a run without models never
-        imports torch through it)."""
-        return self._cache.counts() if self._cache is not None else {"loaded": 0, "built": 0}
+        """The store's loads and builds so far."""
+        return self.store.counts()
 
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_makereport(self, item, call):
@@ -125,10 +119,10 @@ class ClaimSession:
 
 def junit_properties(payload: dict, report) -> list[tuple[str, str]]:
     """The properties a dashboard reads from JUnit XML: never the whole payload."""
-    from claimcheck.report import _outcome, _primary, verdict
+    from claimcheck.report import outcome_of, primary_check, verdict
 
-    outcome, message = _outcome(report)
-    check = _primary(payload) or {}
+    outcome, message = outcome_of(report)
+    check = primary_check(payload) or {}
     props = [("claim_id", payload["claim_id"]), ("arm", payload["arm"]),
              ("outcome", verdict(payload["arm"], outcome, message))]
     if check.get("outcome"):
@@ -172,20 +166,31 @@ def pytest_addoption(parser):
                     help="report folder, relative to the project root (default: reports/)")
     group.addoption("--claims-cache", default=".claims-cache",
                     help="cache folder, relative to the project root (default: .claims-cache/)")
-    group.addoption("--device", type=cfg.parse_device, default="auto", help="auto | cpu | cuda (default: auto)")
-    group.addoption("--resnet50-weights", type=cfg.parse_weights_file, default=None, metavar="PATH",
-                    help="local torchvision ResNet-50 ImageNet state dict for claim 6.2's accuracy part "
-                         "(never downloaded; without it that part is skipped)")
+    group.addoption("--claims-device", type=cfg.parse_device, default="auto",
+                    help="auto | cpu | cuda (default: auto: cuda when the project says it is available)")
+    parser.addini("claims_id_pattern", f"regular expression a claim id must match (default: {DEFAULT_ID_PATTERN})",
+                  default=DEFAULT_ID_PATTERN)
+    parser.addini("claims_packages", "distributions whose versions key every stored result and head the report",
+                  type="args", default=[])
+    parser.addini("claims_sources", "project folders or files (from the root) whose code keys every stored "
+                  "measurement (test_*.py files count only for their own measurements)", type="args", default=[])
+
+
+def pytest_addhooks(pluginmanager):
+    from claimcheck import hookspecs
+
+    pluginmanager.add_hookspecs(hookspecs)
 
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "claim(id, card): the catalogue item a test verifies")
-    requested = config.getoption("device")
+    requested = config.getoption("claims_device")
     if requested == "auto" and _is_xdist_controller(config):
-        device = "auto"  # each worker resolves it; the controller runs no test and never imports torch
+        device = "auto"  # each worker resolves it; the controller runs no test (and imports no torch)
     else:
         try:
-            device = cfg.resolve_device(requested, requested != "cpu" and _cuda_available())
+            available = requested != "cpu" and bool(config.hook.pytest_claims_cuda_available(config=config))
+            device = cfg.resolve_device(requested, available)
         except ValueError as error:
             raise pytest.UsageError(str(error)) from None
     profile = cfg.PROFILES[config.getoption("claims_scale")]
@@ -202,16 +207,14 @@ def pytest_configure(config):
         device=device,
         report_dir=report_dir,
         cache_dir=cache_dir,
-        resnet50_weights=config.getoption("resnet50_weights"),
+        root=root,
+        packages=tuple(config.getini("claims_packages")),
+        sources=tuple(config.getini("claims_sources")),
+        project_identity=project_identity(config),
     )
     is_worker = hasattr(config, "workerinput")
     if device == "cpu":
         limit_cpu_threads()
-    if device == "cuda":
-        import torch
-
-        torch.backends.cudnn.benchmark = False
-        torch.backends.cudnn.deterministic = True
     session = ClaimSession(run, is_worker, Path(config.rootpath))
     config.stash[session_key] = session
     config.pluginmanager.register(session, "dl-claims-session")
@@ -223,10 +226,12 @@ def _is_xdist_controller(config) -> bool:
             and getattr(config.option, "dist", "no") != "no")
 
 
-def _cuda_available() -> bool:
-    import torch
-
-    return torch.cuda.is_available()
+def project_identity(config) -> tuple[tuple[str, object], ...]:
+    """The project's additions to the run identity (pytest_claims_run_identity), as sorted pairs."""
+    merged: dict = {}
+    for part in config.hook.pytest_claims_run_identity(config=config):
+        merged.update(part or {})
+    return tuple(sorted(merged.items()))
 
 
 def limit_cpu_threads() -> None:
@@ -267,6 +272,7 @@ def pytest_report_header(config):
 def pytest_collection_modifyitems(config, items):
     """Let `-k 2.3` and `-k section2` select claims by catalogue id and section; on xdist workers, queue
     the longest files first."""
+    pattern = re.compile(config.getini("claims_id_pattern"))
     for item in items:
         marker = item.get_closest_marker("claim")
         if marker is None:
@@ -274,6 +280,9 @@ def pytest_collection_modifyitems(config, items):
         card = marker.kwargs.get("card")
         if not isinstance(card, Card) or card.id != marker.args[0]:
             raise pytest.UsageError(f"{item.nodeid}: use claimcheck.evidence.claim(card) to mark claims")
+        if not pattern.match(card.id):
+            raise pytest.UsageError(f"{item.nodeid}: claim id {card.id!r} does not match the ini's "
+                                    f"claims_id_pattern {pattern.pattern!r}")
         item.extra_keyword_matches.update({card.id, f"section{card.section}"})
     if hasattr(config, "workerinput"):
         longest_files_first(items, Path(config.rootpath) / DURATIONS_FILE)
@@ -322,12 +331,17 @@ def evidence(request) -> Evidence:
         raise pytest.UsageError(f"{request.node.nodeid} asks for `evidence` but is not marked as a claim")
     session = request.config.stash[session_key]
     arm = request.node.callspec.params.get("arm", "claim")
-    from fixtures.measurements import cached_png
-
-    figure_cache = functools.partial(cached_png, session.cache, session.run, request.node.module.__name__)
+    figure_cache = functools.partial(cached_png, session.store, session.run, request.node.module.__name__)
     ev = Evidence(marker.kwargs["card"], arm, session.run, session.run.report_dir / "figures", figure_cache)
     request.node.stash[evidence_key] = ev
     return ev
+
+
+@pytest.fixture(scope="session")
+def workspace(request) -> Workspace:
+    """The run's store and configuration: the first argument of claimcheck.memo.measurement functions."""
+    session = request.config.stash[session_key]
+    return Workspace(session.store, session.run)
 
 
 @pytest.fixture(autouse=True)

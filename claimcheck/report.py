@@ -8,18 +8,18 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
-import os
 import platform
+import re
 import subprocess
-from importlib import metadata
 from pathlib import Path
 
+from claimcheck.files import atomic_write_text
+from claimcheck.identity import package_versions
 from claimcheck.stats import fmt
 
 PAYLOAD_KEY = "dl_claims_payload"
 BENCHMARK_ONLY_SKIP = "Skipping non-benchmark"  # pytest-benchmark's reason under --benchmark-only
-PACKAGES = ("torch", "torchvision", "numpy", "scipy", "scikit-learn", "xgboost", "pytest", "hypothesis",
-            "mnist1d", "matplotlib")
+ENGINE_PACKAGES = ("pytest", "numpy", "scipy")  # the report also lists the ini's claims_packages
 VERDICTS = {  # (arm, outcome) -> verdict shown to the reader
     ("claim", "incomplete"): "NOT RUN (interrupted)",
     ("control", "incomplete"): "NOT RUN (interrupted)",
@@ -42,7 +42,7 @@ def absorb(entries: dict[str, dict], report) -> None:
     entry["wall_s"] += report.duration
     if payload is not None:
         entry.update(payload)
-        entry["outcome"], entry["message"] = _outcome(report)
+        entry["outcome"], entry["message"] = outcome_of(report)
         if report.when == "setup" and report.passed:
             entry["outcome"] = "incomplete"  # until the call phase reports (never, when interrupted)
         if entry["outcome"] == "skipped" and entry["message"].startswith(BENCHMARK_ONLY_SKIP):
@@ -51,7 +51,7 @@ def absorb(entries: dict[str, dict], report) -> None:
         entry["outcome"], entry["message"] = "failed", "crashed: " + _message(report)
 
 
-def _outcome(report) -> tuple[str, str]:
+def outcome_of(report) -> tuple[str, str]:
     if hasattr(report, "wasxfail"):
         return ("xfailed" if report.skipped else "xpassed"), report.wasxfail
     if report.skipped:
@@ -73,19 +73,9 @@ def verdict(arm: str, outcome: str, message: str = "") -> str:
     return VERDICTS.get((arm, outcome), outcome.upper())
 
 
-def package_versions(names) -> dict[str, str]:
-    """The installed version of each distribution in `names` ("not installed" when absent)."""
-    found = {}
-    for name in names:
-        try:
-            found[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            found[name] = "not installed"
-    return found
-
-
-def _versions() -> dict[str, str]:
-    return {"python": platform.python_version(), "platform": platform.platform(), **package_versions(PACKAGES)}
+def _versions(packages) -> dict[str, str]:
+    names = list(dict.fromkeys((*ENGINE_PACKAGES, *packages)))
+    return {"python": platform.python_version(), "platform": platform.platform(), **package_versions(names)}
 
 
 def _git_commit(root: Path) -> str | None:
@@ -97,8 +87,9 @@ def _git_commit(root: Path) -> str | None:
     return out.stdout.strip() or None
 
 
-def _claim_key(claim_id: str) -> tuple[int, ...]:
-    return tuple(int(x) for x in claim_id.split("."))
+def _claim_key(claim_id: str) -> list:
+    """Natural order: 2.3 before 2.10, numbers before words."""
+    return [(0, int(part), "") if part.isdigit() else (1, 0, part) for part in re.split(r"[.\s]+", claim_id)]
 
 
 def build(entries: dict[str, dict], run, wall_s: float, root: Path) -> dict:
@@ -114,7 +105,7 @@ def build(entries: dict[str, dict], run, wall_s: float, root: Path) -> dict:
     meta = {"scale": run.scale, "profile": run.profile.__dict__, "seeds": run.seeds,
             "seed_base": run.seed_base, "device": run.device,
             "finished": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-            "wall_s": round(wall_s, 2), "versions": _versions(), "git_commit": _git_commit(root)}
+            "wall_s": round(wall_s, 2), "versions": _versions(run.packages), "git_commit": _git_commit(root)}
     return finalize(list(claims.values()), meta)
 
 
@@ -157,7 +148,7 @@ def arm_pass_rate(arm: dict) -> float | None:
     return 1.0 - all_hold if arm.get("outcome") in ("xfailed", "xpassed") else all_hold
 
 
-def _primary(arm: dict) -> dict | None:
+def primary_check(arm: dict) -> dict | None:
     """The check that decided the arm: the first whose outcome differs from what the arm expected,
     else the first with a p-value, else the first."""
     checks = arm.get("checks", [])
@@ -177,7 +168,7 @@ def summary_lines(doc: dict, width: int = 120) -> list[str]:
     for rec in doc["claims"]:
         for arm_name, arms in rec["arms"].items():
             for arm in arms:
-                check = _primary(arm)
+                check = primary_check(arm)
                 key = " ".join((check["key"] if check else "-").split())
                 p = f"p={fmt(check['p_value'])}" if check and check.get("p_value") is not None else "p=-"
                 if check and check.get("max_seeds"):
@@ -204,7 +195,7 @@ def count_line(doc: dict) -> str:
     arms = [arm for rec in doc["claims"] for group in rec["arms"].values() for arm in group]
     verdicts = [arm["verdict"] for arm in arms]
     inconclusive = sum(1 for arm in arms if arm["verdict"].startswith("FAILED")
-                       and (_primary(arm) or {}).get("outcome") == "INCONCLUSIVE")
+                       and (primary_check(arm) or {}).get("outcome") == "INCONCLUSIVE")
     counts = (f"{verdicts.count('SUPPORTED')} supported",
               f"{verdicts.count('not supported (as expected)')} not supported as expected",
               f"{sum(v.startswith('FAILED') for v in verdicts)} failed ({inconclusive} inconclusive)",
@@ -254,19 +245,3 @@ def write_documents(doc: dict, report_dir: Path, stem: str = "claims") -> list[P
         paths.append(report_dir / f"{stem}.{ext}")
         atomic_write_text(paths[-1], text)
     return paths
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    atomic_write_bytes(path, text.encode())
-
-
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write to a temporary file in the same folder, then rename: a failed write (a full disk, a kill)
-    leaves the previous file intact instead of a truncated one."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        tmp.write_bytes(data)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)

@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 
 from claimcheck.config import DEFAULT_SEED_BASE
-from claimcheck.report import atomic_write_text
+from claimcheck.files import atomic_write_text
 
 PASSING = ("SUPPORTED", "not supported (as expected)", "NOT REPRODUCED (strict xfail)")
 

@@ -32,10 +32,10 @@ def test_toy_claim_that_does_not_reproduce(arm, evidence):
 @pytest.fixture
 def project(pytester, monkeypatch):
     monkeypatch.setenv("PYTHONPATH", str(ROOT))
-    # The toy claims need neither models nor hypothesis: without fixtures.plugin and with --device cpu
+    # The toy claims need neither models nor hypothesis: without fixtures.plugin and with --claims-device cpu
     # nothing imports torch, which keeps the subprocess runs (xdist, shards) cheap.
     pytester.makeini("[pytest]\naddopts = --strict-markers -p claimcheck.plugin -p no:benchmark "
-                     "-p no:hypothesispytest --device cpu\nxfail_strict = true\n")
+                     "-p no:hypothesispytest --claims-device cpu\nxfail_strict = true\n")
     pytester.makepyfile(test_toy=CLAIMS)
     return pytester
 
@@ -48,7 +48,7 @@ def run(project, *args, subprocess: bool = False):
 
 @pytest.mark.parametrize("flag, value, valid", [
     ("--claims-scale", "nonsense", "smoke, standard, paper"),
-    ("--device", "tpu", "auto, cpu, cuda"),
+    ("--claims-device", "tpu", "auto, cpu, cuda"),
     ("--claims-seeds", "1", "integer >= 2"),
     ("--claims-seed", "abc", "integer >= 0"),
 ])
@@ -70,9 +70,26 @@ def test_a_folder_option_that_is_a_file_or_empty_is_a_usage_error(project, flag)
 
 def test_a_weights_file_that_is_not_a_state_dict_is_a_usage_error(project):
     project.path.joinpath("weights.pth").write_text("not a checkpoint")
-    result = run(project, "--resnet50-weights", str(project.path / "weights.pth"))
+    result = run(project, "-p", "fixtures.plugin", "--resnet50-weights", str(project.path / "weights.pth"))
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*--resnet50-weights*does not load as a state dict with weights_only=True*"])
+
+
+def test_the_projects_weights_option_takes_a_separate_value_and_joins_the_run_identity(project, tmp_path):
+    import torch
+
+    weights = tmp_path / "elsewhere" / "r50.pth"      # outside the project: not mistaken for a test path
+    weights.parent.mkdir()
+    torch.save({"fc.weight": torch.zeros(2, 2)}, weights)
+    project.makeconftest("def pytest_sessionfinish(session):\n"
+                         "    from claimcheck.plugin import session_key\n"
+                         "    print('IDENTITY', dict(session.config.stash[session_key].run.project_identity))\n")
+    result = project.runpytest_subprocess("-p", "fixtures.plugin", "--resnet50-weights", str(weights),
+                                          "--claims-cache", str(project.path / "cache"), "-s")
+    result.assert_outcomes(passed=2, xfailed=1)
+    from claimcheck.identity import file_identity
+
+    result.stdout.fnmatch_lines([f"*IDENTITY {{'resnet50_weights': '{file_identity(weights)}'}}*"])
 
 
 def test_folder_options_take_a_separate_value_even_when_the_folder_exists(project, tmp_path):
@@ -84,14 +101,11 @@ def test_folder_options_take_a_separate_value_even_when_the_folder_exists(projec
     assert (tmp_path / "rep" / "claims.json").is_file()
 
 
-def test_asking_for_cuda_without_cuda_is_a_usage_error(project):
-    import torch
-
-    if torch.cuda.is_available():
-        pytest.skip("this machine has CUDA, so --device cuda is valid here")
-    result = run(project, "--device", "cuda")
+def test_asking_for_cuda_when_the_project_says_none_is_available_is_a_usage_error(project):
+    project.makeconftest("def pytest_claims_cuda_available(config):\n    return False\n")
+    result = run(project, "--claims-device", "cuda")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
-    result.stderr.fnmatch_lines(["*--device cuda*CUDA is not available*"])
+    result.stderr.fnmatch_lines(["*--claims-device cuda*CUDA is not available*"])
 
 
 def test_header_report_and_verdicts(project):
@@ -268,7 +282,7 @@ def test_an_xdist_controller_leaves_auto_to_its_workers_and_adopts_their_device(
     assert not _is_xdist_controller(SimpleNamespace(option=controller.option, workerinput={}))
 
     run = cfg.RunConfig(profile=cfg.PROFILES["smoke"], seeds=3, seed_base=1, device="auto",
-                        report_dir=tmp_path, cache_dir=tmp_path, resnet50_weights=None)
+                        report_dir=tmp_path, cache_dir=tmp_path)
     session = ClaimSession(run, is_worker=False, rootpath=tmp_path)
     payload = {"claim_id": "9.1", "arm": "claim", "checks": [], "device": "cpu"}
     report = SimpleNamespace(nodeid="t.py::test[claim]", duration=0.1, when="call", passed=True, failed=False,

@@ -12,7 +12,7 @@ from claimcheck.seeds import derive
 from claims import families
 from claims.section1.coresets import (class_balanced_k_center, covering_radius, k_center_greedy, one_nn_accuracy,
                                       random_subset, separation_lower_bound)
-from fixtures.measurements import measurement
+from claimcheck.memo import measurement
 from fixtures.zoo import DataSpec
 
 K = 100              # catalogue pilot size (digits, k = 100: radius 2.10 vs 2.71)

@@ -12,7 +12,7 @@ from sklearn.svm import SVC
 from claimcheck import stats
 from claimcheck.evidence import Card, claim
 from claims import families
-from fixtures.measurements import measurement
+from claimcheck.memo import measurement
 
 ALPHA = 0.01               # one-sided tests, per assertion
 CHANCE = 1 / 5             # five random classes

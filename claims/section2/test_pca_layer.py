@@ -11,7 +11,7 @@ from sklearn.decomposition import PCA
 
 from claimcheck import stats
 from claimcheck.evidence import Card, claim
-from fixtures.measurements import measurement
+from claimcheck.memo import measurement
 from models.linear_maps import pca_inverse_layer, pca_layer
 
 CARD = Card(

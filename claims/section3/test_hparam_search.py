@@ -9,7 +9,7 @@ from claimcheck import stats
 from claimcheck.evidence import Card, claim
 from claimcheck.seeds import SeedFamily, derive
 from claims.section3.hparam_search import Space, leave_one_out
-from fixtures.measurements import measurement
+from claimcheck.memo import measurement
 from fixtures.training import TrainSpec, evaluate
 from fixtures.zoo import DataSpec, Recipe
 from models.init_mlp import INITS, InitMLPConfig

@@ -8,7 +8,7 @@ from claimcheck.evidence import Card, claim
 from claims import families
 from claims.section4.recipes import DEEP_MLP_DEPTH, DEEP_MLP_EPOCHS, DEEP_MLP_WIDTH, deep_mlp_recipe
 from claims.section4.representations import mlp_features, ridge_probe_accuracy
-from fixtures.measurements import measurement
+from claimcheck.memo import measurement
 
 ALPHA = 0.01
 PROBE_ALPHA = 1e-3          # as in 4.4

@@ -12,7 +12,7 @@ from claims.section4.recipes import (PAIR_MLP_DEPTH, PAIR_MLP_EPOCHS, PAIR_MLP_L
                                      pair_mlp_recipe)
 from claims.section4.representations import (debiased_cka, layer_outputs, linear_cka, mean_cca_similarity,
                                              mlp_layer_nodes, similarity_matrix, unit_matched_similarity)
-from fixtures.measurements import measurement
+from claimcheck.memo import measurement
 
 ALPHA = 0.01
 INVARIANCE_TOL = 1e-9   # float64, values in [0, 1]: exact up to rounding (pilot max error ~1e-15)

@@ -11,7 +11,7 @@ from claimcheck.seeds import derive
 from claims import families
 from claims.section4.layer_surgery import layer_names, layer_verdict, with_layer_from
 from claims.section4.recipes import CNN_EPOCHS, CNN_LR, deep_mlp_recipe, residual_cnn_recipe
-from fixtures.measurements import measurement
+from claimcheck.memo import measurement
 from fixtures.training import evaluate
 
 ALPHA = 0.01

@@ -13,7 +13,7 @@ from claimcheck.evidence import Card, claim
 from claimcheck.seeds import derive
 from claims.section5.deep_linear import (TwoPathwayConfig, TwoPathwayLinear, blank_view_b, squared_error,
                                          two_view_population)
-from fixtures.measurements import measurement
+from claimcheck.memo import measurement
 from fixtures.training import TrainSpec, train
 from fixtures.zoo import DataSpec
 from models.mlp import MLPConfig

@@ -1,6 +1,6 @@
 """Optional local ImageNet files for 6.2: ResNet-50 weights and a folder of labelled validation images.
 
-Nothing is downloaded. The weights come from the engine's --resnet50-weights option; the images from
+Nothing is downloaded. The weights come from the --resnet50-weights option (fixtures/plugin.py); the images from
 the environment variable DL_CLAIMS_IMAGENET_DIR (how many: DL_CLAIMS_IMAGENET_LIMIT, default 200).
 The weights file is a torchvision ResNet-50 state dict (optionally wrapped in {"state_dict": ...} or
 {"model": ...}), loaded with torch.load(weights_only=True). The image folder has

@@ -13,7 +13,7 @@ from claims import families
 from claims.section6 import imagenet
 from claims.section6.landscape import same_state, state_snapshot
 from claims.section6.resolution import RRC, cnn_recipe, recalibrated, resize, trained_with
-from fixtures.measurements import measurement
+from claimcheck.memo import measurement
 from fixtures.training import evaluate
 
 ALPHA = 0.01

@@ -11,7 +11,7 @@ from claimcheck import stats
 from claimcheck.evidence import Card, claim
 from claims import families
 from claims.section6.resolution import FCN_FIT, MULTIRES, RESOLUTIONS, fcn_recipe, resize, trained_with
-from fixtures.measurements import measurement
+from claimcheck.memo import measurement
 from models.fully_conv import disallowed_modules, has_linear
 
 ALPHA = 0.01

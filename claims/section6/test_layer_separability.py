@@ -15,7 +15,7 @@ from claimcheck import stats
 from claimcheck.evidence import Card, claim
 from claims import families
 from claims.section6.resolution import cnn_recipe
-from fixtures.measurements import measurement
+from claimcheck.memo import measurement
 
 ALPHA = 0.01
 LAYERS = {"input": None, "stem": "stem", "block 1": "blocks.0", "block 2": "blocks.1", "pooled": "pool"}

@@ -11,7 +11,7 @@ from claimcheck.seeds import derive
 from claims import families
 from claims.section6 import landscape as ls
 from claims.section7.twins import DEEP, SHALLOW, twin_recipe
-from fixtures.measurements import measurement
+from claimcheck.memo import measurement
 
 ALPHA = 0.01
 N_EVAL = 256              # training samples per loss evaluation; pilot: verdicts on 256, 512 and 1,257 agree

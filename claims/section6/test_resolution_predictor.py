@@ -11,7 +11,7 @@ from claimcheck.evidence import Card, claim
 from claimcheck.seeds import derive
 from claims import families
 from claims.section6.resolution import FCN_FIT, MULTIRES, RESOLUTIONS, fcn_recipe, flops, resize, trained_with
-from fixtures.measurements import measurement
+from claimcheck.memo import measurement
 from fixtures.training import predict_logits
 from fixtures.zoo import DataSpec
 

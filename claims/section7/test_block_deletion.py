@@ -10,7 +10,7 @@ from claimcheck.evidence import Card, claim
 from claims import families
 from claims.section7.deletion import deletion_accuracies, greedy_removable
 from claims.section7.twins import DEEP, twin_recipe
-from fixtures.measurements import measurement
+from claimcheck.memo import measurement
 
 ALPHA = 0.01
 MAX_MEDIAN_DROP = 0.05  # pilot (3 seeds): residual median drop 0.8-1.8 pp, plain 57-61 pp

@@ -7,7 +7,7 @@ import numpy as np
 
 from claimcheck import stats
 from claimcheck.evidence import Card, claim
-from fixtures.measurements import measurement
+from claimcheck.memo import measurement
 from fixtures.training import TrainSpec, evaluate
 from fixtures.zoo import DataSpec, Recipe
 from models.dense_concat import ConcatMLPConfig, hidden_grad_norms

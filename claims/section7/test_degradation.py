@@ -8,7 +8,7 @@ from claimcheck import stats
 from claimcheck.evidence import Card, claim
 from claims import families
 from claims.section7.twins import DEEP, MID, SHALLOW, train_hits, train_loss, twin_recipe
-from fixtures.measurements import measurement
+from claimcheck.memo import measurement
 
 ALPHA = 0.01
 MIN_GAP = 0.2       # pilot (3 seeds): plain 16 - plain 2 = 0.46-0.72 nats; plain 6 - plain 2 = -0.05

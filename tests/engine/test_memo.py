@@ -1,16 +1,18 @@
-"""Cached measurements: same value computed or loaded, RNG isolated, keys refuse what they cannot describe."""
+"""Stored measurements: same value computed or loaded, RNG isolated, keys refuse what they cannot describe."""
 from __future__ import annotations
 
 import dataclasses
 import random
+from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 
-from fixtures import measurements
-from fixtures.cache import ModelCache
-from fixtures.measurements import cached_png, decode, encode, keyable, measurement
+from claimcheck import memo
+from claimcheck.config import PROFILES, RunConfig
+from claimcheck.memo import Workspace, cached_png, decode, encode, keyable, measurement
+from claimcheck.store import Store
 
 CALLS = []
 
@@ -21,11 +23,13 @@ class Knob:
     name: str = "k"
 
 
-class FakeZoo:
-    def __init__(self, root, device="cpu"):
-        self.cache = ModelCache(root)
-        self.run = type("Run", (), {"device": device, "scale": "smoke", "seed_base": 1, "seeds": 3,
-                                    "resnet50_weights": None})()
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def FakeZoo(root, device="cpu"):
+    run = RunConfig(profile=PROFILES["smoke"], seeds=3, seed_base=1, device=device, report_dir=root,
+                    cache_dir=root, root=ROOT, packages=("numpy",), sources=("claimcheck",))
+    return Workspace(Store(root), run)
 
 
 @measurement
@@ -72,15 +76,18 @@ def test_the_value_depends_on_the_arguments_not_on_the_callers_seed(tmp_path):
 def test_a_source_change_recomputes(tmp_path, monkeypatch):
     CALLS.clear()
     noisy(FakeZoo(tmp_path), Knob(6), [1])
-    monkeypatch.setattr(measurements, "source_fingerprint", lambda module: "edited")
+    monkeypatch.setattr(memo, "source_fingerprint", lambda module, root, sources: "edited")
     noisy(FakeZoo(tmp_path), Knob(6), [1])
     assert len(CALLS) == 2
 
 
 def test_shared_sources_are_fingerprinted_but_test_files_only_their_own():
-    fingerprint = measurements.source_fingerprint(__name__)
-    assert fingerprint == measurements.source_fingerprint(__name__)
-    assert fingerprint != measurements.source_fingerprint("fixtures.measurements")
+    from claimcheck.identity import source_fingerprint
+
+    fingerprint = source_fingerprint(__name__, ROOT, ("claimcheck",))
+    assert fingerprint == source_fingerprint(__name__, ROOT, ("claimcheck",))
+    assert fingerprint != source_fingerprint("claimcheck.memo", ROOT, ("claimcheck",))
+    assert fingerprint != source_fingerprint(__name__, ROOT, ("claimcheck", "tests/engine/__init__.py"))
 
 
 @pytest.mark.parametrize("value", [object(), lambda: 0, {1, 2}])
@@ -102,13 +109,12 @@ def test_results_round_trip_exactly():
 def test_a_figure_is_rendered_once_and_reused_byte_for_byte(tmp_path):
     import matplotlib.pyplot as plt
 
-    from claimcheck.config import PROFILES
     from claimcheck.evidence import Card, Evidence
 
     zoo = FakeZoo(tmp_path / "cache")
 
     def figure_cache(figure_id, render):
-        return cached_png(zoo.cache, zoo.run, __name__, figure_id, render)
+        return cached_png(zoo.store, zoo.run, __name__, figure_id, render)
 
     card = Card(id="9.9", title="t", question="q", answer="a", method="m")
     run = type("Run", (), {"profile": PROFILES["smoke"], "seeds": 3, "seed_base": 1})()
@@ -120,4 +126,4 @@ def test_a_figure_is_rendered_once_and_reused_byte_for_byte(tmp_path):
         paths.append(ev.save_figure(fig, "a line"))
         assert ev.figures == ["figures/9_9_claim_a-line.png"] and not plt.get_fignums()
     assert paths[0].read_bytes() == paths[1].read_bytes()
-    assert zoo.cache.counts() == {"loaded": 1, "built": 1}
+    assert zoo.store.counts() == {"loaded": 1, "built": 1}

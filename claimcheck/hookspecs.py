@@ -1,0 +1,17 @@
+"""Hooks a project implements in its own plugin (a conftest or a module named with `-p`)."""
+from __future__ import annotations
+
+import pytest
+
+
+@pytest.hookspec
+def pytest_claims_run_identity(config) -> dict | None:
+    """What of this run, beyond scale, seeds and device, stored results depend on (e.g. the content hash
+    of a weights file given by an option). Every implementation's dict joins the run's identity, which is
+    part of every stored measurement's and figure's key. Values must be JSON data."""
+
+
+@pytest.hookspec(firstresult=True)
+def pytest_claims_cuda_available(config) -> bool | None:
+    """Whether `--claims-device auto|cuda` can use CUDA here (a project on torch asks torch). Without an
+    implementation the engine never picks CUDA and refuses `--claims-device cuda`."""
