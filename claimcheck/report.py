@@ -236,7 +236,6 @@ def _claim_ids(path: Path) -> set[str]:
 
 def write_documents(doc: dict, report_dir: Path, stem: str = "claims") -> list[Path]:
     from claimcheck.cards import render_markdown
-
     from claimcheck.html import render_html
 
     texts = {"json": json.dumps(doc, indent=1), "md": render_markdown(doc), "html": render_html(doc, report_dir)}

@@ -16,7 +16,7 @@ Error rates by the union bound (Bonferroni alpha spending): P(SUPPORTED under th
 alpha_k = alpha, whatever the dependence between looks and whatever the test, because each look's
 test is valid on its own. At 3-5 seeds the t statistic's looks are far from the Brownian motion that
 classical group-sequential boundaries assume, so the union bound is the one guarantee that holds
-here; tests/test_sequential.py shows by simulation that it costs little (type-I error 0.007-0.009 at
+here; tests/engine/test_sequential.py shows by simulation that it costs little (type-I error 0.007-0.009 at
 alpha 0.01). The futility boundary is non-binding: it can only turn a SUPPORTED into a NOT SUPPORTED,
 so it never raises the type-I error; it bounds the chance of a futility stop at the design effect by
 FUTILITY_BETA.
@@ -36,7 +36,7 @@ SUPPORTED, NOT_SUPPORTED, INCONCLUSIVE = "SUPPORTED", "NOT SUPPORTED", "INCONCLU
 OUTCOMES = (SUPPORTED, NOT_SUPPORTED, INCONCLUSIVE)
 LOOK_MULTIPLES = (1, 2, 3, 4, 5)
 # Share of alpha spent at each look. Back-loaded so that the last look keeps most of the power:
-# simulated (tests/test_sequential.py, normal and t3 noise), 5 -> 25 seeds at alpha 0.01 gives power
+# simulated (tests/engine/test_sequential.py, normal and t3 noise), 5 -> 25 seeds at alpha 0.01 gives power
 # 0.96-0.97 at dz = 1 and 15-16 seeds on average; equal shares gave 0.958, and four looks (5 -> 20)
 # only 0.89-0.94.
 SPENDING = (0.1, 0.1, 0.2, 0.3, 0.3)

@@ -24,7 +24,7 @@ from scipy import special, stats
 
 # The design effect of every t-based check over seeds: Cohen's dz = 1 beyond the minimum effect. The
 # catalogue's pilots measured dz >= 1 for every effect the suite asserts (most far above), and the
-# sequential schedule is sized for power >= 0.95 at dz = 1 (tests/test_sequential.py simulates it).
+# sequential schedule is sized for power >= 0.95 at dz = 1 (tests/engine/test_sequential.py simulates it).
 DESIGN_DZ = 1.0
 
 
@@ -137,7 +137,7 @@ def _t_statistic(d: np.ndarray, mu: float) -> tuple[float, int]:
 def _t_greater(d: np.ndarray, mu: float) -> float:
     """One-sided p of mean(d) > mu: the Student t survival function (scipy.special.stdtr, the function
     behind scipy.stats.t.sf; equal to scipy.stats.ttest_1samp(alternative="greater"), see
-    tests/test_stats.py) at a fraction of ttest_1samp's overhead, which matters in the bootstrap replays."""
+    tests/engine/test_stats.py) at a fraction of ttest_1samp's overhead, which matters in the bootstrap replays."""
     t, df = _t_statistic(d, mu)
     return float(special.stdtr(df, -t))
 

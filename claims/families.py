@@ -20,7 +20,7 @@ CONFIDENCE_PENALTY = SeedFamily(
 
 RESIDUAL_TWINS = SeedFamily(
     "residual-twins",
-    why="the residual/plain MLP twins of claims/section7/twins.py, trained once per seed and shared by 7.2 "
+    why="the residual/plain MLP twins of claims/shared/twins.py, trained once per seed and shared by 7.2 "
         "(degradation), 7.5 (block deletion) and 6.5 (loss landscapes)")
 
 DIGIT_CNN = SeedFamily(

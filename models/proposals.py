@@ -14,7 +14,6 @@ from torch.nn import functional as F
 
 from models.mlp import MLP, MLPConfig
 
-
 # --- 3.3: linear warm-up, then cosine decay ---------------------------------------------------
 
 @dataclasses.dataclass(frozen=True)

@@ -4,11 +4,20 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from claims.section4.representations import (cka_matrix, debiased_cka, layer_outputs, linear_cka,
-                                             mean_cca_similarity, mlp_layer_nodes, numerical_rank,
-                                             ridge_probe_accuracy, unit_matched_similarity)
+from claims.section4.representations import (
+    cka_matrix,
+    debiased_cka,
+    layer_outputs,
+    linear_cka,
+    mean_cca_similarity,
+    mlp_layer_nodes,
+    numerical_rank,
+    ridge_probe_accuracy,
+    unit_matched_similarity,
+)
 from models.mlp import MLPConfig
 
 TOL = 1e-9

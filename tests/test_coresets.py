@@ -4,8 +4,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from claims.section1.coresets import (class_balanced_k_center, covering_radius, k_center_greedy, one_nn_accuracy,
-                                      random_subset, separation_lower_bound)
+from claims.section1.coresets import (
+    class_balanced_k_center,
+    covering_radius,
+    k_center_greedy,
+    one_nn_accuracy,
+    random_subset,
+    separation_lower_bound,
+)
 
 LINE = np.array([[0.0], [1.0], [2.0], [10.0], [11.0]])
 

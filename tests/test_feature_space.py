@@ -5,8 +5,16 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
-from claims.section1.feature_space import (CLASS_MEAN_GID, OVERALL_MEAN_GID, class_means, farthest_per_class,
-                                           labelled_blobs, plot_feature_space, plotted_points, sample_mean)
+from claims.section1.feature_space import (
+    CLASS_MEAN_GID,
+    OVERALL_MEAN_GID,
+    class_means,
+    farthest_per_class,
+    labelled_blobs,
+    plot_feature_space,
+    plotted_points,
+    sample_mean,
+)
 
 X = np.array([[0.0, 0.0], [2.0, 0.0], [10.0, 10.0], [10.0, 14.0], [13.0, 10.0]])
 Y = np.array([1, 1, 7, 7, 7])

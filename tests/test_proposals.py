@@ -7,8 +7,15 @@ import pytest
 import torch
 from torch.nn import functional as F
 
-from models.proposals import (ActivationMLPConfig, ConfidencePenalizedCE, Sine, StopAfterFirstStep, Swish,
-                              WarmupCosine, make_activation)
+from models.proposals import (
+    ActivationMLPConfig,
+    ConfidencePenalizedCE,
+    Sine,
+    StopAfterFirstStep,
+    Swish,
+    WarmupCosine,
+    make_activation,
+)
 
 
 def test_warmup_cosine_hand_values():

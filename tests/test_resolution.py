@@ -9,9 +9,8 @@ from torch import nn
 from claims.section6 import imagenet
 from claims.section6.imagenet import IMAGES_ENV, LIMIT_ENV, ImageNetFiles, imagenet_files_from
 from claims.section6.resolution import Augment, flops, random_resized_crop, recalibrated, resize
-from claims.section6.test_layer_separability import LAYERS, layer_features, separability
-from claims.section6.test_resolution_predictor import (best_resolution, cheapest_confident, fit_correctness,
-                                                       relative_cost)
+from claims.section6.resolution_predictor import best_resolution, cheapest_confident, fit_correctness, relative_cost
+from claims.section6.separability import LAYERS, layer_features, separability
 from models.fully_conv import FullyConvConfig, disallowed_modules, has_linear
 from models.residual import ConvNetConfig
 

@@ -1,7 +1,6 @@
 """Trained variants (a schedule or a loss as part of the cache key)."""
 from __future__ import annotations
 
-
 import pytest
 
 from claimcheck.evidence import Card

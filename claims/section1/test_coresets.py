@@ -4,15 +4,22 @@ from __future__ import annotations
 import itertools
 
 import numpy as np
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from claimcheck import stats
 from claimcheck.evidence import Card, claim
+from claimcheck.memo import measurement
 from claimcheck.seeds import derive
 from claims import families
-from claims.section1.coresets import (class_balanced_k_center, covering_radius, k_center_greedy, one_nn_accuracy,
-                                      random_subset, separation_lower_bound)
-from claimcheck.memo import measurement
+from claims.section1.coresets import (
+    class_balanced_k_center,
+    covering_radius,
+    k_center_greedy,
+    one_nn_accuracy,
+    random_subset,
+    separation_lower_bound,
+)
 from fixtures.zoo import DataSpec
 
 K = 100              # catalogue pilot size (digits, k = 100: radius 2.10 vs 2.71)

@@ -3,14 +3,22 @@ from __future__ import annotations
 
 import matplotlib.pyplot as plt
 import numpy as np
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 from sklearn.decomposition import PCA
 
 from claimcheck import stats
 from claimcheck.evidence import Card, claim
 from claimcheck.seeds import SeedFamily
-from claims.section1.feature_space import (CLASS_MEAN_GID, OVERALL_MEAN_GID, class_means, labelled_blobs,
-                                           plot_feature_space, plotted_points, sample_mean)
+from claims.section1.feature_space import (
+    CLASS_MEAN_GID,
+    OVERALL_MEAN_GID,
+    class_means,
+    labelled_blobs,
+    plot_feature_space,
+    plotted_points,
+    sample_mean,
+)
 
 CARD_2D = Card(
     id="1.3",

@@ -11,8 +11,8 @@ from sklearn.svm import SVC
 
 from claimcheck import stats
 from claimcheck.evidence import Card, claim
-from claims import families
 from claimcheck.memo import measurement
+from claims import families
 
 ALPHA = 0.01               # one-sided tests, per assertion
 CHANCE = 1 / 5             # five random classes

@@ -5,7 +5,8 @@ import functools
 
 import numpy as np
 import torch
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 from sklearn.datasets import make_classification
 from sklearn.decomposition import PCA
 

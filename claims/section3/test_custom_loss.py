@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 from torch.nn import functional as F
 
 from claimcheck import stats

@@ -2,14 +2,14 @@
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
-from matplotlib.lines import Line2D
 import numpy as np
+from matplotlib.lines import Line2D
 
 from claimcheck import stats
 from claimcheck.evidence import Card, claim
+from claimcheck.memo import measurement
 from claimcheck.seeds import SeedFamily, derive
 from claims.section3.hparam_search import Space, leave_one_out
-from claimcheck.memo import measurement
 from fixtures.training import TrainSpec, evaluate
 from fixtures.zoo import DataSpec, Recipe
 from models.init_mlp import INITS, InitMLPConfig

@@ -1,6 +1,6 @@
-"""The trained models of section 4, as recipes (their seed families are in claims/families.py):
+"""The trained models of section 4, as recipes (seed families in claims/families.py; the residual CNN that
+4.5 shares with 5.3 is in claims/shared/residual_cnn.py):
 - a deep plain MLP on MNIST-1D (claims 4.3, 4.4 and the MLP half of 4.5; family DEEP_MLP);
-- the small residual CNN on digits of Zhang et al.'s setting (claim 4.5; family RESIDUAL_CNN);
 - a 4-layer MLP on MNIST-1D, trained in independent pairs (claim 4.2).
 """
 from __future__ import annotations
@@ -9,7 +9,6 @@ from claimcheck.config import ScaleProfile
 from fixtures.training import TrainSpec
 from fixtures.zoo import DataSpec, Recipe
 from models.mlp import MLPConfig
-from models.residual import ConvNetConfig
 
 MNIST1D_FEATURES, MNIST1D_CLASSES = 40, 10
 
@@ -21,25 +20,11 @@ MNIST1D_FEATURES, MNIST1D_CLASSES = 40, 10
 # training accuracy ~0.62 (3 seed bases), the under-trained regime this claim must not rest on.
 DEEP_MLP_WIDTH, DEEP_MLP_DEPTH, DEEP_MLP_EPOCHS, DEEP_MLP_LR = 64, 12, 40, 3e-3
 
-# Residual CNN on digits (conv stem + 3 residual blocks, 32 channels, BN, GAP): Adam 2e-3, batch 64
-# reaches 94-99% test accuracy after 3 epochs and 95-99% after 5 (pilot, 5 seeds, ~1.4 s per epoch
-# on one core); 4 epochs is the budget's compromise, at every scale: at smoke's 2 epochs 2 of 15 seeds had no
-# robust layer (smallest drops 3.5 and 7.4 points), against 40 of 40 seeds at 4 epochs (4 seed bases).
-CNN_CHANNELS, CNN_BLOCKS, CNN_EPOCHS, CNN_LR = 32, 3, 4, 2e-3
-
-
 def deep_mlp_recipe(profile: ScaleProfile) -> Recipe:
     arch = MLPConfig(MNIST1D_FEATURES, (profile.width(DEEP_MLP_WIDTH),) * DEEP_MLP_DEPTH, MNIST1D_CLASSES)
     return Recipe(arch=arch, data=DataSpec("mnist1d"),
                   train=TrainSpec(epochs=max(profile.epochs(DEEP_MLP_EPOCHS), DEEP_MLP_EPOCHS), lr=DEEP_MLP_LR,
                                   batch_size=128),
-                  keep_init=True)
-
-
-def residual_cnn_recipe(profile: ScaleProfile) -> Recipe:
-    arch = ConvNetConfig(in_channels=1, num_classes=10, channels=profile.width(CNN_CHANNELS), blocks=CNN_BLOCKS)
-    return Recipe(arch=arch, data=DataSpec("digits-images"),
-                  train=TrainSpec(epochs=max(profile.epochs(CNN_EPOCHS), CNN_EPOCHS), lr=CNN_LR, batch_size=64),
                   keep_init=True)
 
 

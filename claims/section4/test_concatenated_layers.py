@@ -5,10 +5,10 @@ import numpy as np
 
 from claimcheck import stats
 from claimcheck.evidence import Card, claim
+from claimcheck.memo import measurement
 from claims import families
 from claims.section4.recipes import DEEP_MLP_DEPTH, DEEP_MLP_EPOCHS, DEEP_MLP_WIDTH, deep_mlp_recipe
 from claims.section4.representations import mlp_features, ridge_probe_accuracy
-from claimcheck.memo import measurement
 
 ALPHA = 0.01
 PROBE_ALPHA = 1e-3          # as in 4.4

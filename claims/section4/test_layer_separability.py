@@ -6,10 +6,10 @@ import numpy as np
 
 from claimcheck import stats
 from claimcheck.evidence import Card, claim
+from claimcheck.memo import measurement
 from claims import families
 from claims.section4.recipes import DEEP_MLP_DEPTH, DEEP_MLP_EPOCHS, DEEP_MLP_LR, DEEP_MLP_WIDTH, deep_mlp_recipe
 from claims.section4.representations import mlp_features, numerical_rank, ridge_probe_accuracy, untrained_copy
-from claimcheck.memo import measurement
 from fixtures.training import evaluate
 
 ALPHA = 0.01

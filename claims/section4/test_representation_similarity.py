@@ -3,16 +3,23 @@ from __future__ import annotations
 
 import matplotlib.pyplot as plt
 import numpy as np
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from claimcheck import stats
 from claimcheck.evidence import Card, claim
-from claimcheck.seeds import derive
-from claims.section4.recipes import (PAIR_MLP_DEPTH, PAIR_MLP_EPOCHS, PAIR_MLP_LR, PAIR_MLP_WIDTH,
-                                     pair_mlp_recipe)
-from claims.section4.representations import (debiased_cka, layer_outputs, linear_cka, mean_cca_similarity,
-                                             mlp_layer_nodes, similarity_matrix, unit_matched_similarity)
 from claimcheck.memo import measurement
+from claimcheck.seeds import derive
+from claims.section4.recipes import PAIR_MLP_DEPTH, PAIR_MLP_EPOCHS, PAIR_MLP_LR, PAIR_MLP_WIDTH, pair_mlp_recipe
+from claims.section4.representations import (
+    debiased_cka,
+    layer_outputs,
+    linear_cka,
+    mean_cca_similarity,
+    mlp_layer_nodes,
+    similarity_matrix,
+    unit_matched_similarity,
+)
 
 ALPHA = 0.01
 INVARIANCE_TOL = 1e-9   # float64, values in [0, 1]: exact up to rounding (pilot max error ~1e-15)

@@ -7,11 +7,12 @@ import torch
 
 from claimcheck import stats
 from claimcheck.evidence import Card, claim
+from claimcheck.memo import measurement
 from claimcheck.seeds import derive
 from claims import families
 from claims.section4.layer_surgery import layer_names, layer_verdict, with_layer_from
-from claims.section4.recipes import CNN_EPOCHS, CNN_LR, deep_mlp_recipe, residual_cnn_recipe
-from claimcheck.memo import measurement
+from claims.section4.recipes import deep_mlp_recipe
+from claims.shared.residual_cnn import CNN_EPOCHS, CNN_LR, residual_cnn_recipe
 from fixtures.training import evaluate
 
 ALPHA = 0.01

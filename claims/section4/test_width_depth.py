@@ -15,7 +15,8 @@ import time
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from claimcheck import stats
 from claimcheck.evidence import Card, claim

@@ -9,8 +9,8 @@ import numpy as np
 from claimcheck import stats
 from claimcheck.evidence import Card, claim
 from claimcheck.seeds import derive
-from claims.section4.recipes import residual_cnn_recipe
 from claims.section5.subset_training import SubsetTraining, bn_parameters, cosine, random_weight_subset
+from claims.shared.residual_cnn import residual_cnn_recipe
 from fixtures.training import TrainSpec, evaluate, train
 
 ALPHA = 0.01

@@ -10,10 +10,15 @@ from torch.nn import functional as F
 
 from claimcheck import stats
 from claimcheck.evidence import Card, claim
-from claimcheck.seeds import derive
-from claims.section5.deep_linear import (TwoPathwayConfig, TwoPathwayLinear, blank_view_b, squared_error,
-                                         two_view_population)
 from claimcheck.memo import measurement
+from claimcheck.seeds import derive
+from claims.section5.deep_linear import (
+    TwoPathwayConfig,
+    TwoPathwayLinear,
+    blank_view_b,
+    squared_error,
+    two_view_population,
+)
 from fixtures.training import TrainSpec, train
 from fixtures.zoo import DataSpec
 from models.mlp import MLPConfig

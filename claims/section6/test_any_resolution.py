@@ -9,11 +9,11 @@ from torchvision.models import resnet50
 
 from claimcheck import stats
 from claimcheck.evidence import Card, claim
+from claimcheck.memo import measurement
 from claims import families
 from claims.section6 import imagenet
 from claims.section6.landscape import same_state, state_snapshot
 from claims.section6.resolution import RRC, cnn_recipe, recalibrated, resize, trained_with
-from claimcheck.memo import measurement
 from fixtures.training import evaluate
 
 ALPHA = 0.01

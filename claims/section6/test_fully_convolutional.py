@@ -9,9 +9,9 @@ from torch import nn
 
 from claimcheck import stats
 from claimcheck.evidence import Card, claim
+from claimcheck.memo import measurement
 from claims import families
 from claims.section6.resolution import FCN_FIT, MULTIRES, RESOLUTIONS, fcn_recipe, resize, trained_with
-from claimcheck.memo import measurement
 from models.fully_conv import disallowed_modules, has_linear
 
 ALPHA = 0.01

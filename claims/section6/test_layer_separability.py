@@ -5,22 +5,17 @@ import dataclasses
 
 import matplotlib.pyplot as plt
 import numpy as np
-import torch
 from scipy.stats import spearmanr
-from sklearn.decomposition import PCA
-from sklearn.metrics import silhouette_score
-from sklearn.neighbors import KNeighborsClassifier
 
 from claimcheck import stats
 from claimcheck.evidence import Card, claim
+from claimcheck.memo import measurement
 from claims import families
 from claims.section6.resolution import cnn_recipe
-from claimcheck.memo import measurement
+from claims.section6.separability import LAYERS, layer_features, separability
 
 ALPHA = 0.01
-LAYERS = {"input": None, "stem": "stem", "block 1": "blocks.0", "block 2": "blocks.1", "pooled": "pool"}
 EARLY, DEEP = ("input", "stem"), ("block 2", "pooled")
-K_NEIGHBOURS = 5
 # The deep layers' 2-D 5-NN accuracy must exceed the early layers' by more than 5 points (on a ~0.6 baseline: a
 # visible improvement of the projection). Pilot (6 seeds, 12 epochs): deep - early = +0.10..+0.17 trained,
 # -0.37..-0.33 with shuffled training labels; the best layer was block 2 or pooled in 6/6 seeds.
@@ -48,31 +43,6 @@ CARD = Card(
             "learns nothing about the digit classes), its features scored against the true labels: the same "
             "test must not be supported. (The untrained CNN, the previous control, never trains.)",
 )
-
-
-@torch.no_grad()
-def layer_features(model: torch.nn.Module, x: torch.Tensor) -> dict[str, np.ndarray]:
-    """Flattened outputs of the LAYERS modules (and the input itself), in eval mode, via forward hooks."""
-    modules, out = dict(model.named_modules()), {"input": x.flatten(1).cpu().numpy()}
-    hooks = [modules[path].register_forward_hook(
-        lambda m, i, o, name=name: out.__setitem__(name, o.flatten(1).cpu().numpy()))
-             for name, path in LAYERS.items() if path is not None]
-    was_training = model.training
-    try:
-        model.eval()(x)
-    finally:
-        model.train(was_training)
-        for hook in hooks:
-            hook.remove()
-    return {name: out[name] for name in LAYERS}
-
-
-def separability(train_x: np.ndarray, train_y: np.ndarray, test_x: np.ndarray, test_y: np.ndarray):
-    """(5-NN test accuracy in the 2-D PCA space, silhouette of the test projection, the test projection)."""
-    pca = PCA(n_components=2).fit(train_x)
-    z_train, z_test = pca.transform(train_x), pca.transform(test_x)
-    knn = KNeighborsClassifier(K_NEIGHBOURS).fit(z_train, train_y)
-    return float(knn.score(z_test, test_y)), float(silhouette_score(z_test, test_y)), z_test
 
 
 def _runs(zoo, recipe, seeds: list[int], labels: str):

@@ -7,11 +7,11 @@ import torch
 
 from claimcheck import stats
 from claimcheck.evidence import Card, claim
+from claimcheck.memo import measurement
 from claimcheck.seeds import derive
 from claims import families
 from claims.section6 import landscape as ls
-from claims.section7.twins import DEEP, SHALLOW, twin_recipe
-from claimcheck.memo import measurement
+from claims.shared.twins import DEEP, SHALLOW, twin_recipe
 
 ALPHA = 0.01
 N_EVAL = 256              # training samples per loss evaluation; pilot: verdicts on 256, 512 and 1,257 agree

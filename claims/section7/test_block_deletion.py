@@ -2,15 +2,15 @@
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
-from matplotlib.ticker import MaxNLocator
 import numpy as np
+from matplotlib.ticker import MaxNLocator
 
 from claimcheck import stats
 from claimcheck.evidence import Card, claim
+from claimcheck.memo import measurement
 from claims import families
 from claims.section7.deletion import deletion_accuracies, greedy_removable
-from claims.section7.twins import DEEP, twin_recipe
-from claimcheck.memo import measurement
+from claims.shared.twins import DEEP, twin_recipe
 
 ALPHA = 0.01
 MAX_MEDIAN_DROP = 0.05  # pilot (3 seeds): residual median drop 0.8-1.8 pp, plain 57-61 pp

@@ -1,13 +1,13 @@
-"""7.1 and 7.2 (structure): a seven-component building block repeated n times, without and with skips."""
+"""7.1: a seven-component building block repeated n times, without and with skips."""
 from __future__ import annotations
 
 import torch
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from claimcheck import stats
 from claimcheck.evidence import Card, claim
-from claims.section7.test_degradation import CARD as CARD_7_2
-from models.blocks import BLOCK_COMPONENTS, BlockNetConfig, Skip, block_parameters
+from models.blocks import BLOCK_COMPONENTS, BlockNetConfig, block_parameters
 from models.mlp import parameter_count
 
 CARD = Card(
@@ -63,28 +63,3 @@ def test_a_seven_component_block_repeated_n_times_has_linear_parameters_and_fixe
     evidence.check(stats.property_holds(
         check, examples=examples,
         name="n blocks of 7 components; parameters P(0) + n P_block; blocks keep (B, C, H, W); output (B, classes)"))
-
-
-@claim(CARD_7_2, control=False)
-def test_skips_between_blocks_add_no_parameter_and_compute_x_plus_block_of_x(arm, evidence):
-    examples = evidence.profile.examples
-
-    @stats.property_settings(examples)
-    @given(**SIZES)
-    def check(n, channels, in_channels, classes, side, batch):
-        config = BlockNetConfig(in_channels, classes, channels, n, skip=True)
-        net = config.build().eval()
-        plain = BlockNetConfig(in_channels, classes, channels, n, skip=False).build()
-        assert parameter_count(net) == parameter_count(plain), "skips must add no parameter"
-        assert all(isinstance(b, Skip) for b in net.blocks) and len(net.blocks) == n
-        x = net.stem(torch.randn(batch, in_channels, side, side))
-        with torch.no_grad():
-            for wrapper in net.blocks:
-                y = wrapper(x)
-                assert torch.allclose(y, x + wrapper.block(x), atol=1e-6), "skip output != x + block(x)"
-                x = y
-        assert net(torch.randn(batch, in_channels, side, side)).shape == (batch, classes)
-
-    evidence.check(stats.property_holds(
-        check, examples=examples,
-        name="with skips: same parameter count as without; every block outputs x + block(x); output (B, classes)"))

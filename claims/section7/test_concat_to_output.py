@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
-from matplotlib.ticker import MaxNLocator
 import numpy as np
+from matplotlib.ticker import MaxNLocator
 
 from claimcheck import stats
 from claimcheck.evidence import Card, claim

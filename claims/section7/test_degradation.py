@@ -3,12 +3,17 @@ from __future__ import annotations
 
 import matplotlib.pyplot as plt
 import numpy as np
+import torch
+from hypothesis import given
+from hypothesis import strategies as st
 
 from claimcheck import stats
 from claimcheck.evidence import Card, claim
-from claims import families
-from claims.section7.twins import DEEP, MID, SHALLOW, train_hits, train_loss, twin_recipe
 from claimcheck.memo import measurement
+from claims import families
+from claims.shared.twins import DEEP, MID, SHALLOW, train_hits, train_loss, twin_recipe
+from models.blocks import BlockNetConfig, Skip
+from models.mlp import parameter_count
 
 ALPHA = 0.01
 MIN_GAP = 0.2       # pilot (3 seeds): plain 16 - plain 2 = 0.46-0.72 nats; plain 6 - plain 2 = -0.05
@@ -91,3 +96,33 @@ def _table_and_figure(evidence, seeds: list[int], names: list[str], curves: dict
     right.set(xlabel="epoch", ylabel="running training loss", yscale="log", title="training curves")
     right.legend(fontsize=8)
     evidence.save_figure(fig, "degradation")
+
+
+# Structure: the residual twins' skips (the block net of 7.1 with skip=True).
+BLOCK_SIZES = dict(n=st.integers(0, 6), channels=st.integers(1, 12), in_channels=st.integers(1, 3),
+                   classes=st.integers(2, 10), side=st.integers(3, 10), batch=st.integers(1, 3))
+
+
+@claim(CARD, control=False)
+def test_skips_between_blocks_add_no_parameter_and_compute_x_plus_block_of_x(arm, evidence):
+    examples = evidence.profile.examples
+
+    @stats.property_settings(examples)
+    @given(**BLOCK_SIZES)
+    def check(n, channels, in_channels, classes, side, batch):
+        config = BlockNetConfig(in_channels, classes, channels, n, skip=True)
+        net = config.build().eval()
+        plain = BlockNetConfig(in_channels, classes, channels, n, skip=False).build()
+        assert parameter_count(net) == parameter_count(plain), "skips must add no parameter"
+        assert all(isinstance(b, Skip) for b in net.blocks) and len(net.blocks) == n
+        x = net.stem(torch.randn(batch, in_channels, side, side))
+        with torch.no_grad():
+            for wrapper in net.blocks:
+                y = wrapper(x)
+                assert torch.allclose(y, x + wrapper.block(x), atol=1e-6), "skip output != x + block(x)"
+                x = y
+        assert net(torch.randn(batch, in_channels, side, side)).shape == (batch, classes)
+
+    evidence.check(stats.property_holds(
+        check, examples=examples,
+        name="with skips: same parameter count as without; every block outputs x + block(x); output (B, classes)"))

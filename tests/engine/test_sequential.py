@@ -17,7 +17,8 @@ import warnings
 
 import numpy as np
 import pytest
-from scipy import special, stats as sps
+from scipy import special
+from scipy import stats as sps
 
 from claimcheck import sequential, stats
 

@@ -1,0 +1,60 @@
+"""Imports flow one way: claims -> fixtures/models -> claimcheck; no claim reaches into another claim."""
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def imported_modules(path: Path) -> set[str]:
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module)
+    return names
+
+
+def python_files(folder: str) -> list[Path]:
+    return sorted((ROOT / folder).rglob("*.py"))
+
+
+@pytest.mark.parametrize("layer, forbidden", [
+    ("claimcheck", ("fixtures", "models", "claims", "torch", "torchvision")),
+    ("fixtures", ("claims",)),
+    ("models", ("claims", "fixtures")),
+])
+def test_a_lower_layer_imports_nothing_from_the_layers_above(layer, forbidden):
+    offenders = [f"{path.relative_to(ROOT)}: {name}" for path in python_files(layer)
+                 for name in imported_modules(path) if name.split(".")[0] in forbidden]
+    assert not offenders, offenders
+
+
+def test_a_claim_imports_no_other_claims_module_and_no_test_module():
+    offenders = []
+    for path in python_files("claims"):
+        own = path.relative_to(ROOT / "claims").parts[0]
+        for name in imported_modules(path):
+            parts = name.split(".")
+            if parts[0] != "claims" or len(parts) < 2:
+                continue
+            if parts[1].startswith("section") and parts[1] != own:
+                offenders.append(f"{path.relative_to(ROOT)}: {name} (another section)")
+            if parts[-1].startswith("test_"):
+                offenders.append(f"{path.relative_to(ROOT)}: {name} (a test module)")
+    for path in python_files("tests"):
+        offenders += [f"{path.relative_to(ROOT)}: {name} (a test module)" for name in imported_modules(path)
+                      if name.startswith("claims.") and name.split(".")[-1].startswith("test_")]
+    assert not offenders, offenders
+
+
+def test_importing_the_engine_and_its_plugin_imports_no_torch():
+    code = ("import sys, claimcheck, claimcheck.plugin, claimcheck.memo, claimcheck.store, claimcheck.merge, "
+            "claimcheck.stability; assert 'torch' not in sys.modules, 'torch imported'")
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
