@@ -1,1 +1,1 @@
-"""The dl-claims engine: run configuration, seeds, statistics, evidence records and the report."""
+"""claimcheck: empirical claims as pytest tests (sequential seeds, controls, statistics, store, report)."""

@@ -15,12 +15,13 @@ def render_markdown(doc: dict) -> str:
 def render_overview(doc: dict) -> list[str]:
     """The report's head: run line, partial notice, error-rate rule, green estimate and the verdict table."""
     run = doc["run"]
-    out = ["# dl-claims report", "",
+    versions = ", ".join(f"{name} {version}" for name, version in run["versions"].items() if name != "platform")
+    out = [f"# {run.get('title', 'claimcheck')} report", "",
            f"Scale **{run['scale']}**, sequential seeds ({run['seeds']} at the first look, up to "
            f"{run['seeds'] * LOOK_MULTIPLES[-1]}; a family's floor can raise the first look), "
            f"seed base {run['seed_base']}, "
            f"device {run['device']}, wall time {run['wall_s']} s, commit {run.get('git_commit') or 'unknown'}.",
-           f"torch {run['versions'].get('torch')}, Python {run['versions'].get('python')}.", "",
+           f"{versions}.", "",
            *_partial_lines(run),
            f"**Error-rate rule.** {run.get('error_rate_rule', '')}", "",
            _green_line(run), "",

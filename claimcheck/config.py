@@ -63,6 +63,7 @@ class RunConfig:
     packages: tuple[str, ...] = ()         # ini claims_packages: versions in every stored key and the report
     sources: tuple[str, ...] = ()          # ini claims_sources: folders whose code stored measurements follow
     project_identity: tuple[tuple[str, object], ...] = ()  # from pytest_claims_run_identity hooks
+    title: str = "claimcheck"              # ini claims_title: names the report, the summary and the header
 
     @property
     def scale(self) -> str:

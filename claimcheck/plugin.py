@@ -101,7 +101,7 @@ class ClaimSession:
                                         root=self.rootpath, partial=partial_reasons(session.config, exitstatus),
                                         width=reporter._tw.fullwidth if reporter else 120)
         except OSError as error:
-            self.write_error = f"dl-claims: could not write the report in {self.run.report_dir}: {error}"
+            self.write_error = f"{self.run.title}: could not write the report in {self.run.report_dir}: {error}"
             session.exitstatus = pytest.ExitCode.INTERNAL_ERROR
 
     def pytest_terminal_summary(self, terminalreporter):
@@ -110,7 +110,7 @@ class ClaimSession:
         if self.summary is None:
             return
         lines, paths = self.summary
-        terminalreporter.section("dl-claims summary")
+        terminalreporter.section(f"{self.run.title} summary")
         for line in lines:
             terminalreporter.write_line(line)
         for path in paths:
@@ -155,7 +155,7 @@ def partial_reasons(config, exitstatus) -> list[str]:
 
 
 def pytest_addoption(parser):
-    group = parser.getgroup("dl-claims", "dl-claims: executable deep-learning claims")
+    group = parser.getgroup("claimcheck", "claimcheck: empirical claims as tests")
     group.addoption("--claims-scale", type=cfg.parse_scale, default="standard",
                     help="scale profile: smoke | standard | paper (default: standard)")
     group.addoption("--claims-seeds", type=cfg.parse_seed_count, default=None,
@@ -168,6 +168,8 @@ def pytest_addoption(parser):
                     help="cache folder, relative to the project root (default: .claims-cache/)")
     group.addoption("--claims-device", type=cfg.parse_device, default="auto",
                     help="auto | cpu | cuda (default: auto: cuda when the project says it is available)")
+    parser.addini("claims_title", "names the report, its terminal summary and header (default: claimcheck)",
+                  default="claimcheck")
     parser.addini("claims_id_pattern", f"regular expression a claim id must match (default: {DEFAULT_ID_PATTERN})",
                   default=DEFAULT_ID_PATTERN)
     parser.addini("claims_packages", "distributions whose versions key every stored result and head the report",
@@ -211,13 +213,14 @@ def pytest_configure(config):
         packages=tuple(config.getini("claims_packages")),
         sources=tuple(config.getini("claims_sources")),
         project_identity=project_identity(config),
+        title=config.getini("claims_title"),
     )
     is_worker = hasattr(config, "workerinput")
     if device == "cpu":
         limit_cpu_threads()
     session = ClaimSession(run, is_worker, Path(config.rootpath))
     config.stash[session_key] = session
-    config.pluginmanager.register(session, "dl-claims-session")
+    config.pluginmanager.register(session, "claimcheck-session")
 
 
 def _is_xdist_controller(config) -> bool:
@@ -263,10 +266,10 @@ def pytest_collection_finish(session):
 def pytest_report_header(config):
     session = config.stash[session_key]
     if session.run.device == "auto":
-        return [f"dl-claims: {session.run.describe()} (each xdist worker picks cuda if available, else cpu "
+        return [f"{session.run.title}: {session.run.describe()} (each xdist worker picks cuda if available, else cpu "
                 f"with {CPU_THREADS_PER_PROCESS} thread)"]
     threads = CPU_THREADS_PER_PROCESS if session.run.device == "cpu" else "default"
-    return [f"dl-claims: {session.run.describe()} cpu-threads-per-process={threads}"]
+    return [f"{session.run.title}: {session.run.describe()} cpu-threads-per-process={threads}"]
 
 
 def pytest_collection_modifyitems(config, items):

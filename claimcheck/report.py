@@ -102,7 +102,7 @@ def build(entries: dict[str, dict], run, wall_s: float, root: Path) -> dict:
         arm = {k: v for k, v in entry.items() if k not in ("card", "claim_id")}
         arm["verdict"] = verdict(entry["arm"], entry.get("outcome", "failed"), entry.get("message", ""))
         record["arms"].setdefault(entry["arm"], []).append(arm)
-    meta = {"scale": run.scale, "profile": run.profile.__dict__, "seeds": run.seeds,
+    meta = {"title": run.title, "scale": run.scale, "profile": run.profile.__dict__, "seeds": run.seeds,
             "seed_base": run.seed_base, "device": run.device,
             "finished": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
             "wall_s": round(wall_s, 2), "versions": _versions(run.packages), "git_commit": _git_commit(root)}

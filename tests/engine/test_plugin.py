@@ -111,8 +111,8 @@ def test_asking_for_cuda_when_the_project_says_none_is_available_is_a_usage_erro
 def test_header_report_and_verdicts(project):
     result = run(project, "--claims-scale", "smoke", "--claims-seed", "7")
     result.assert_outcomes(passed=2, xfailed=1)
-    result.stdout.fnmatch_lines(["dl-claims: scale=smoke seeds=3->15 (sequential) seed-base=7 device=cpu*",
-                                 "*dl-claims summary*", "*9.1 claim*SUPPORTED*",
+    result.stdout.fnmatch_lines(["claimcheck: scale=smoke seeds=3->15 (sequential) seed-base=7 device=cpu*",
+                                 "*claimcheck summary*", "*9.1 claim*SUPPORTED*",
                                  "*9.1 control*not supported (expected)*", "*9.2 claim*NOT REPRODUCED*"])
     doc = json.loads((project.path / "reports" / "claims.json").read_text())
     assert doc["run"]["seed_base"] == 7 and doc["run"]["scale"] == "smoke"
@@ -196,7 +196,7 @@ def test_a_report_that_cannot_be_written_fails_the_run_with_one_line_and_keeps_t
     before = (reports / "claims.json").read_text()
     result = run(project, "--claims-scale", "smoke")
     assert result.ret == pytest.ExitCode.INTERNAL_ERROR
-    result.stdout.fnmatch_lines(["dl-claims: could not write the report in *"])
+    result.stdout.fnmatch_lines(["claimcheck: could not write the report in *"])
     assert not list(reports.glob(".*.tmp")), "no temporary file is left behind"
     assert json.loads((reports / "claims.json").read_text())["run"]["seed_base"] == \
         json.loads(before)["run"]["seed_base"]
