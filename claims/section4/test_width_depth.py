@@ -1,16 +1,14 @@
 """4.1: the same neurons in more layers: parameters, storage and forward latency (the efficiency misnomer).
 
-Latency is measured in every run, serially inside the test with time.perf_counter (one torch thread, no
-garbage collection while timing), so it works under xdist too. The assertions use latency RATIOS between
-forward passes timed adjacently (alternating which runs first) and the fastest round of each block of rounds,
-so that a machine twice as fast or slow, load drifts and load spikes leave them unchanged.
+Latency is measured in every run, serially inside the test with the engine's claimcheck.latency
+(time.perf_counter, one torch thread, no garbage collection while timing), so it works under xdist too. The
+assertions use latency RATIOS between forward passes timed adjacently (alternating which runs first) and
+the fastest round of each block of rounds, so that a machine twice as fast or slow, load drifts and load
+spikes leave them unchanged.
 """
 from __future__ import annotations
 
-import contextlib
-import gc
 import math
-import time
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -20,6 +18,7 @@ from hypothesis import strategies as st
 
 from claimcheck import stats
 from claimcheck.evidence import Card, claim
+from claimcheck.latency import block_log_ratios, paired_rounds, quiet_timing
 from claimcheck.seeds import derive
 from claims.section4.width_depth import mlp_parameters, serialized_bytes, split_widths
 from models.mlp import MLPConfig, parameter_count
@@ -122,44 +121,12 @@ def test_deeper_narrower_splits_of_the_same_neurons_have_fewer_parameters_and_by
 
 # --- latency (time.perf_counter, serial inside the test) ---------------------------------------
 
-@contextlib.contextmanager
-def quiet_timing():
-    """One torch thread and no garbage collection while timing (pytest's process holds many objects,
-    and a collection pass inside a timed forward would be measured as latency)."""
-    threads, collecting = torch.get_num_threads(), gc.isenabled()
-    torch.set_num_threads(1)
-    gc.collect()
-    gc.disable()
-    try:
-        yield
-    finally:
-        torch.set_num_threads(threads)
-        if collecting:
-            gc.enable()
-
-
-def forward_seconds(model: torch.nn.Module, x: torch.Tensor) -> float:
-    start = time.perf_counter()
-    with torch.inference_mode():
-        model(x)
-    return time.perf_counter() - start
-
-
-def time_forward(model, x: torch.Tensor, rounds: int, warmup: int, seed: int,
-                 reference=None) -> dict[str, np.ndarray]:
-    """Per-round forward latencies (seconds) of `model` and, with a reference, of the reference timed back to
-    back with it in the same round, in a random order per round: the pair is adjacent in time, so load drifts
-    cancel from their ratio, and no periodic interruption can keep hitting the same side."""
-    times: dict[str, list[float]] = {"model": [], "reference": []}
-    first = np.random.default_rng(seed).integers(0, 2, size=warmup + rounds)
-    for r in range(warmup + rounds):
-        nets = [("model", model)] if reference is None else \
-            [("reference", reference), ("model", model)][::1 if first[r] else -1]
-        for key, net in nets:
-            elapsed = forward_seconds(net, x)
-            if r >= warmup:
-                times[key].append(elapsed)
-    return {k: np.array(v) for k, v in times.items()}
+def forward(model: torch.nn.Module, x: torch.Tensor):
+    """One forward pass in inference mode, as a call to time."""
+    def call():
+        with torch.inference_mode():
+            model(x)
+    return call
 
 
 def measure_latencies(models: dict, arm: str, seed: int) -> dict[tuple[str, int], dict[str, np.ndarray]]:
@@ -175,15 +142,10 @@ def measure_latencies(models: dict, arm: str, seed: int) -> dict[tuple[str, int]
             for name, model in models.items():
                 reference = models[first] if paired and name != first else None
                 rounds = (ROUNDS if name == last else TABLE_ROUNDS) if paired else UNPAIRED_ROUNDS
-                times[name, b] = time_forward(model, x, rounds, WARMUP[b], derive(seed, name, b), reference)
+                timed_reference = forward(reference, x) if reference is not None else None
+                times[name, b] = paired_rounds(forward(model, x), timed_reference, rounds=rounds,
+                                               warmup=WARMUP[b], seed=derive(seed, name, b))
     return times
-
-
-def block_log_ratios(paired: dict[str, np.ndarray], block: int) -> np.ndarray:
-    """log(fastest model round / fastest reference round) per block of consecutive paired rounds."""
-    n = len(paired["model"]) // block * block
-    model, reference = (paired[k][:n].reshape(-1, block) for k in ("model", "reference"))
-    return np.log(model.min(axis=1)) - np.log(reference.min(axis=1))
 
 
 @claim(CARD)
