@@ -7,6 +7,8 @@ import math
 import torch
 from torch import nn
 
+from claimcheck.seeds import derive
+
 
 @dataclasses.dataclass(frozen=True)
 class SubsetTraining:
@@ -25,6 +27,20 @@ class SubsetTraining:
             raise ValueError(f"which must be 'bn' or 'random-weights', got {self.which!r}")
         if (self.which == "random-weights") != (self.per_channel > 0):
             raise ValueError(f"per_channel must be positive exactly for random weights, got {self}")
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainableSubset:
+    """A Recipe's `trainable`: BatchNorm's gamma and beta, or `per_channel` random conv weights per output
+    channel (the mask drawn from the seed)."""
+
+    which: str
+    per_channel: int = 0
+
+    def select(self, model: nn.Module, seed: int) -> list[nn.Parameter]:
+        if self.which == "bn":
+            return bn_parameters(model)
+        return random_weight_subset(model, self.per_channel, derive(seed, "mask"))
 
 
 def bn_parameters(model: nn.Module) -> list[nn.Parameter]:
@@ -52,8 +68,22 @@ def random_weight_subset(model: nn.Module, per_channel: int, seed: int) -> list[
     return params
 
 
-def cosine(lr: float, steps: int):
-    """Learning rate at a step: cosine decay from lr to 0 over `steps` steps."""
-    if steps < 1:
-        raise ValueError(f"steps must be positive, got {steps}")
-    return lambda step: lr * 0.5 * (1 + math.cos(math.pi * min(step, steps) / steps))
+@dataclasses.dataclass(frozen=True)
+class CosineToZero:
+    """Learning rate at a global step: cosine decay from lr to 0 over `steps` steps (a Recipe's lr_schedule)."""
+
+    lr: float
+    steps: int
+
+    def __post_init__(self):
+        if self.steps < 1:
+            raise ValueError(f"steps must be positive, got {self.steps}")
+
+    def __call__(self, step: int) -> float:
+        return self.lr * 0.5 * (1 + math.cos(math.pi * min(step, self.steps) / self.steps))
+
+
+def cosine(lr: float, steps: int) -> CosineToZero:
+    return CosineToZero(lr, steps)
+
+

@@ -8,10 +8,9 @@ import numpy as np
 
 from claimcheck import stats
 from claimcheck.evidence import Card, claim
-from claimcheck.seeds import derive
-from claims.section5.subset_training import SubsetTraining, bn_parameters, cosine, random_weight_subset
+from claims.section5.subset_training import SubsetTraining, TrainableSubset, bn_parameters, cosine
 from claims.shared.residual_cnn import residual_cnn_recipe
-from fixtures.training import TrainSpec, evaluate, train
+from fixtures.training import TrainSpec, evaluate
 
 ALPHA = 0.01
 BN_EPOCHS = 4            # pilot (3 seeds, cosine lr 0.1): 65-69% after 4 epochs, ~1.4 s per epoch on one core
@@ -57,27 +56,13 @@ def subset_spec(profile, which: str, labels: str = "true") -> SubsetTraining:
 def trained_subset(zoo, profile, seed: int, subset: SubsetTraining):
     """The residual CNN of `seed` with only the parameters `subset` names trained, and its data split."""
     recipe = residual_cnn_recipe(profile)
-    data = zoo.data(dataclasses.replace(recipe.data, labels=subset.labels), seed)
-    key = {"kind": "subset-trained", "subset": dataclasses.asdict(subset), "schedule": "cosine to 0",
-           "recipe": recipe.spec(), "seed": seed}
-
-    def build():
-        model = zoo.build(recipe, seed)
-        for p in model.parameters():          # frozen unless chosen below (no gradients computed)
-            p.requires_grad_(False)
-        params = (bn_parameters(model) if subset.which == "bn"
-                  else random_weight_subset(model, subset.per_channel, derive(seed, "mask")))
-        for p in params:
-            p.requires_grad_(True)
-        spec = TrainSpec(epochs=subset.epochs, lr=subset.lr, batch_size=subset.batch_size)
-        steps = spec.epochs * math.ceil(len(data.y_train) / spec.batch_size)
-        train(model, data, spec, seed=derive(seed, "batches"), params=params, lr_at=cosine(subset.lr, steps),
-              device=zoo.run.device)
-        return model.state_dict(), {"trainable tensors": len(params)}
-    model = zoo.build(recipe, seed)
-    entry = zoo.cached(key, build, source=__name__, validate=lambda e: model.load_state_dict(e.tensors))
-    model.load_state_dict(entry.tensors)
-    return model.to(zoo.run.device).eval(), data.to(zoo.run.device)
+    data = dataclasses.replace(recipe.data, labels=subset.labels)
+    steps = subset.epochs * math.ceil(len(zoo.data(data, seed).y_train) / subset.batch_size)
+    variant = dataclasses.replace(
+        recipe, data=data, train=TrainSpec(epochs=subset.epochs, lr=subset.lr, batch_size=subset.batch_size),
+        lr_schedule=cosine(subset.lr, steps), trainable=TrainableSubset(subset.which, subset.per_channel))
+    trained = zoo.trained(variant, seed)
+    return trained.model, trained.data
 
 
 def accuracy_on_test(model, data) -> float:

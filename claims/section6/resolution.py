@@ -14,8 +14,7 @@ from torch import nn
 from torch.nn import functional as F
 from torch.utils.flop_counter import FlopCounterMode
 
-from claimcheck.seeds import derive
-from fixtures.training import TrainSpec, train
+from fixtures.training import TrainSpec
 from fixtures.zoo import DataSpec, ModelZoo, Recipe
 from models.fully_conv import FullyConvConfig
 from models.residual import ConvNetConfig
@@ -95,21 +94,9 @@ class Augment:
 
 
 def trained_with(zoo: ModelZoo, recipe: Recipe, augment: Augment, seed: int) -> tuple[nn.Module, object]:
-    """The model of `recipe` trained with `augment` for `seed`, through the cache; returns (model, split)."""
-    data = zoo.data(recipe.data, seed)
-    spec = {"kind": "trained-model-augmented", "recipe": recipe.spec(), "augment": dataclasses.asdict(augment),
-            "seed": seed}
-
-    def build():
-        model = zoo.build(recipe, seed)
-        history = train(model, data, recipe.train, seed=derive(seed, "batches"), device=zoo.run.device,
-                        lr_at=recipe.lr_schedule, loss_fn=recipe.loss,
-                        batch_transform=augment.transform(derive(seed, "augment")))
-        return dict(model.state_dict()), {"history": history.to_json()}
-    model = zoo.build(recipe, seed)
-    entry = zoo.cached(spec, build, source=__name__, validate=lambda e: model.load_state_dict(e.tensors))
-    model.load_state_dict(entry.tensors)
-    return model.to(zoo.run.device).eval(), data.to(zoo.run.device)
+    """The model of `recipe` trained with `augment` for `seed` (the zoo's cache); returns (model, split)."""
+    trained = zoo.trained(dataclasses.replace(recipe, augment=augment), seed)
+    return trained.model, trained.data
 
 
 def flops(model: nn.Module, shape: Sequence[int]) -> int:
