@@ -9,6 +9,8 @@ applied to some members only.
 from __future__ import annotations
 
 import copy
+import dataclasses
+from typing import Any
 
 import torch
 from torch import nn
@@ -64,3 +66,30 @@ def stacked_cross_entropy(logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor
     """Sum over members of each member's mean cross-entropy: logits (M, B, C), y (B,)."""
     members, batch, classes = logits.shape
     return F.cross_entropy(logits.reshape(-1, classes), y.repeat(members), reduction="sum") / batch
+
+
+@dataclasses.dataclass(frozen=True)
+class MembersConfig:
+    """Members of one buffer-free architecture trained as one StackedMembers module (a Recipe's arch).
+
+    init_of[m]: which initialization member m starts from. Distinct initializations are drawn in order from
+    torch's generator (the zoo seeds it per seed), so members with the same index start identical."""
+
+    member: Any
+    init_of: tuple[int, ...]
+
+    def __post_init__(self):
+        if not self.init_of or sorted(set(self.init_of)) != list(range(max(self.init_of) + 1)):
+            raise ValueError(f"init_of must name initializations 0..k without gaps, got {self.init_of}")
+
+    def build(self) -> StackedMembers:
+        inits = [self.member.build() for _ in range(max(self.init_of) + 1)]
+        return StackedMembers([copy.deepcopy(inits[i]) for i in self.init_of])
+
+
+@dataclasses.dataclass(frozen=True)
+class StackedCrossEntropy:
+    """stacked_cross_entropy as a Recipe's loss."""
+
+    def __call__(self, logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        return stacked_cross_entropy(logits, y)

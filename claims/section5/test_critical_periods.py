@@ -1,12 +1,9 @@
 """5.2: critical periods: a deficit early in training does lasting harm, the same deficit later much less."""
 from __future__ import annotations
 
-import copy
-
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
-from torch.nn import functional as F
 
 from claimcheck import stats
 from claimcheck.evidence import Card, claim
@@ -19,10 +16,11 @@ from claims.section5.deep_linear import (
     squared_error,
     two_view_population,
 )
+from claims.section5.deficits import MemberBlur, StepDecay, deficit_mask
 from fixtures.training import TrainSpec, train
-from fixtures.zoo import DataSpec
+from fixtures.zoo import DataSpec, Recipe
 from models.mlp import MLPConfig
-from models.stacked import StackedMembers, stacked_cross_entropy
+from models.stacked import MembersConfig, StackedCrossEntropy
 
 ALPHA = 0.01
 CONDITIONS = ("none", "early", "late")
@@ -79,14 +77,6 @@ CARD = Card(
 )
 
 
-def deficit_mask(conditions: list[str], start: int, length: int, late_start: int):
-    """blanked(epoch) -> (M,) bool: which members are in their deficit window at `epoch`."""
-    early = torch.tensor([c == "early" for c in conditions])
-    late = torch.tensor([c == "late" for c in conditions])
-    return lambda epoch: ((early & (start <= epoch < start + length))
-                          | (late & (late_start <= epoch < late_start + length)))
-
-
 def seeded_pathways(seeds: list[int], depth: int) -> tuple[torch.Tensor, TwoPathwayLinear]:
     """Per seed, its own target map W and initialization (seed i's values do not depend on the other seeds):
     targets (seeds, d, d) and one network whose members are seeds x CONDITIONS (a seed's conditions share
@@ -137,46 +127,26 @@ def test_an_early_deficit_suppresses_a_pathway_of_a_deep_linear_network_for_good
                    [[s, *(v[c][i] for c in CONDITIONS)] for i, s in enumerate(per_seed.seeds)])
 
 
-def blur(x: torch.Tensor, sigma: float) -> torch.Tensor:
-    """Gaussian blur along the last axis (zero padding), for signals of shape (..., L)."""
-    radius = int(3 * sigma)
-    taps = torch.arange(-radius, radius + 1, dtype=x.dtype, device=x.device)
-    kernel = torch.exp(-taps ** 2 / (2 * sigma ** 2))
-    kernel = (kernel / kernel.sum()).view(1, 1, -1)
-    return F.conv1d(x.reshape(-1, 1, x.shape[-1]), kernel, padding=radius).reshape(x.shape)
-
-
-def blur_accuracies(zoo, profile, seed: int) -> list[float]:
-    """Final MNIST-1D test accuracy of the members MLP_CONDITIONS of `seed`, trained together with the seed's
-    batch order (its no-blur, early and late members share one initialization), through the cache."""
+def blur_recipe(zoo, profile) -> Recipe:
+    """Per seed, MLP members MLP_CONDITIONS trained together with one batch order: the no-blur, early and late
+    members share the first initialization, the replicate starts from the second."""
     # never below the standard schedule: at half length (smoke) the gap was 3.7 points at p = 0.024
     epochs, deficit, late = (max(v, profile.epochs(v)) for v in (MLP_EPOCHS, MLP_DEFICIT, MLP_LATE_START))
-    key = {"kind": "critical-period-mlp", "seed": seed, "conditions": MLP_CONDITIONS, "epochs": epochs,
-           "deficit": deficit, "late": late, "lr": MLP_LR, "decay": MLP_DECAY, "batch": MLP_BATCH,
-           "blur": BLUR_SIGMA}
-    data = zoo.data(DataSpec("mnist1d"), seed)
+    steps_per_epoch = -(-len(zoo.data(DataSpec("mnist1d"), 0).y_train) // MLP_BATCH)
+    arch = MembersConfig(MLPConfig(40, (128, 128), 10), tuple(int(c == REPLICATE) for c in MLP_CONDITIONS))
+    return Recipe(arch=arch,
+                  data=DataSpec("mnist1d"), train=TrainSpec(epochs=epochs, lr=MLP_LR, batch_size=MLP_BATCH),
+                  loss=StackedCrossEntropy(), lr_schedule=StepDecay(MLP_LR, MLP_DECAY, steps_per_epoch),
+                  augment=MemberBlur(MLP_CONDITIONS, BLUR_SIGMA, deficit, late))
 
-    def build():
-        inits = []
-        for part in ("init", "replicate"):
-            with torch.random.fork_rng(devices=[]):
-                torch.manual_seed(derive(seed, part))
-                inits.append(MLPConfig(40, (128, 128), 10).build())
-        model = StackedMembers([copy.deepcopy(inits[c == REPLICATE]) for c in MLP_CONDITIONS])
-        blanked = deficit_mask(list(MLP_CONDITIONS), 0, deficit, late)
 
-        def transform(epoch, x):
-            xm = x.expand(model.members, *x.shape).clone()
-            xm[blanked(epoch)] = blur(x, BLUR_SIGMA)
-            return xm
-        steps_per_epoch = -(-len(data.y_train) // MLP_BATCH)
-        train(model, data, TrainSpec(epochs=epochs, lr=MLP_LR, batch_size=MLP_BATCH), seed=derive(seed, "batches"),
-              loss_fn=stacked_cross_entropy, batch_transform=transform,
-              lr_at=lambda step: MLP_LR * MLP_DECAY ** (step // steps_per_epoch), device=zoo.run.device)
-        with torch.no_grad():
-            acc = (model(data.x_test.to(zoo.run.device)).argmax(-1) == data.y_test.to(zoo.run.device)).float().mean(1)
-        return {"accuracy": acc.cpu()}, {}
-    return zoo.cached(key, build, source=__name__).tensors["accuracy"].tolist()
+@measurement
+def blur_accuracies(zoo, profile, seed: int) -> list[float]:
+    """Final MNIST-1D test accuracy of each member (MLP_CONDITIONS) of `seed`."""
+    trained = zoo.trained(blur_recipe(zoo, profile), seed)
+    with torch.no_grad():
+        logits = trained.model(trained.data.x_test)
+    return (logits.argmax(-1) == trained.data.y_test).float().mean(1).tolist()
 
 
 def blur_per_seed(evidence, zoo):
