@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import torch
 from hypothesis import given
-from hypothesis import strategies as st
 
 from claimcheck import stats
 from claimcheck.evidence import Card, claim
+from claims.shared.block_net import BLOCK_NET_SIZES
 from models.blocks import BLOCK_COMPONENTS, BlockNetConfig, block_parameters
 from models.mlp import parameter_count
 
@@ -23,8 +23,6 @@ CARD = Card(
            "P(0) + n * block_parameters(C) (closed form); every block maps (B, C, H, W) to itself; the output is "
            "(B, classes).",
 )
-SIZES = dict(n=st.integers(0, 6), channels=st.integers(1, 12), in_channels=st.integers(1, 3),
-             classes=st.integers(2, 10), side=st.integers(3, 10), batch=st.integers(1, 3))
 
 
 def _block_shapes(net, x: torch.Tensor) -> list[tuple[tuple, tuple]]:
@@ -46,7 +44,7 @@ def test_a_seven_component_block_repeated_n_times_has_linear_parameters_and_fixe
     examples = evidence.profile.examples
 
     @stats.property_settings(examples)
-    @given(**SIZES)
+    @given(**BLOCK_NET_SIZES)
     def check(n, channels, in_channels, classes, side, batch):
         net = BlockNetConfig(in_channels, classes, channels, n).build().eval()
         blocks = net.inner_blocks()

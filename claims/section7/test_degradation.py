@@ -5,12 +5,12 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 from hypothesis import given
-from hypothesis import strategies as st
 
 from claimcheck import stats
 from claimcheck.evidence import Card, claim
 from claimcheck.memo import measurement
 from claims import families
+from claims.shared.block_net import BLOCK_NET_SIZES
 from claims.shared.twins import DEEP, MID, SHALLOW, train_hits, train_loss, twin_recipe
 from models.blocks import BlockNetConfig, Skip
 from models.mlp import parameter_count
@@ -99,8 +99,6 @@ def _table_and_figure(evidence, seeds: list[int], names: list[str], curves: dict
 
 
 # Structure: the residual twins' skips (the block net of 7.1 with skip=True).
-BLOCK_SIZES = dict(n=st.integers(0, 6), channels=st.integers(1, 12), in_channels=st.integers(1, 3),
-                   classes=st.integers(2, 10), side=st.integers(3, 10), batch=st.integers(1, 3))
 
 
 @claim(CARD, control=False)
@@ -108,7 +106,7 @@ def test_skips_between_blocks_add_no_parameter_and_compute_x_plus_block_of_x(arm
     examples = evidence.profile.examples
 
     @stats.property_settings(examples)
-    @given(**BLOCK_SIZES)
+    @given(**BLOCK_NET_SIZES)
     def check(n, channels, in_channels, classes, side, batch):
         config = BlockNetConfig(in_channels, classes, channels, n, skip=True)
         net = config.build().eval()
