@@ -20,7 +20,8 @@ def render_overview(doc: dict) -> list[str]:
            f"Scale **{run['scale']}**, sequential seeds ({run['seeds']} at the first look, up to "
            f"{run['seeds'] * LOOK_MULTIPLES[-1]}; a family's floor can raise the first look), "
            f"seed base {run['seed_base']}, "
-           f"device {run['device']}, wall time {run['wall_s']} s, commit {run.get('git_commit') or 'unknown'}.",
+           f"device {run['device']}, wall time {run['wall_s']} s{_ratio_text(run)}, "
+           f"commit {run.get('git_commit') or 'unknown'}.",
            f"{versions}.", "",
            *_partial_lines(run),
            f"**Error-rate rule.** {run.get('error_rate_rule', '')}", "",
@@ -32,6 +33,12 @@ def render_overview(doc: dict) -> list[str]:
         out.append(f"| [{rec['id']}](#claim-{rec['id'].replace('.', '-')}) | {rec['title']} | {claim} | {control} |")
     out.append("")
     return out
+
+
+def _ratio_text(run: dict) -> str:
+    if run.get("wall_ratio") is None:
+        return ""
+    return f" ({run['wall_ratio']:.1f} x the reference workload of {run['reference_s']:.2f} s)"
 
 
 def _partial_lines(run: dict) -> list[str]:

@@ -64,6 +64,7 @@ class RunConfig:
     sources: tuple[str, ...] = ()          # ini claims_sources: folders whose code stored measurements follow
     project_identity: tuple[tuple[str, object], ...] = ()  # from pytest_claims_run_identity hooks
     title: str = "claimcheck"              # ini claims_title: names the report, the summary and the header
+    reference_s: float | None = None       # --claims-reference: the project's reference workload, measured first
 
     @property
     def scale(self) -> str:

@@ -12,6 +12,13 @@ def pytest_claims_run_identity(config) -> dict | None:
 
 
 @pytest.hookspec(firstresult=True)
+def pytest_claims_reference_workload(config) -> float | None:
+    """Run the project's reference workload once and return its wall time in seconds (with
+    `--claims-reference`, before any test): the report divides the run's wall time by it, so times compare
+    across machines of different speed."""
+
+
+@pytest.hookspec(firstresult=True)
 def pytest_claims_cuda_available(config) -> bool | None:
     """Whether `--claims-device auto|cuda` can use CUDA here (a project on torch asks torch). Without an
     implementation the engine never picks CUDA and refuses `--claims-device cuda`."""

@@ -45,6 +45,11 @@ def merge(documents: list[dict]) -> dict:
                 target["arms"].setdefault(arm_name, []).extend(arms)
     meta = {**first, "wall_s": round(sum(d["run"]["wall_s"] for d in documents), 2),
             "shards": len(documents)}
+    meta.pop("reference_s", None), meta.pop("wall_ratio", None)
+    references = [d["run"].get("reference_s") for d in documents]
+    if all(references):   # shards on machines of different speed: each shard's time in its own reference units
+        meta["reference_s"] = round(sum(references) / len(references), 3)
+        meta["wall_ratio"] = round(sum(d["run"]["wall_s"] / d["run"]["reference_s"] for d in documents), 2)
     return finalize(list(claims.values()), meta)
 
 

@@ -166,6 +166,9 @@ def pytest_addoption(parser):
                     help="report folder, relative to the project root (default: reports/)")
     group.addoption("--claims-cache", default=".claims-cache",
                     help="cache folder, relative to the project root (default: .claims-cache/)")
+    group.addoption("--claims-reference", action="store_true", default=False,
+                    help="measure the project's reference workload before the tests; the report gives the wall "
+                         "time as a multiple of it (comparable across machines)")
     group.addoption("--claims-device", type=cfg.parse_device, default="auto",
                     help="auto | cpu | cuda (default: auto: cuda when the project says it is available)")
     parser.addini("claims_title", "names the report, its terminal summary and header (default: claimcheck)",
@@ -214,6 +217,7 @@ def pytest_configure(config):
         sources=tuple(config.getini("claims_sources")),
         project_identity=project_identity(config),
         title=config.getini("claims_title"),
+        reference_s=reference_seconds(config),
     )
     is_worker = hasattr(config, "workerinput")
     if device == "cpu":
@@ -227,6 +231,18 @@ def _is_xdist_controller(config) -> bool:
     """True in the process that hands tests to xdist workers (pytest -n N with N >= 1)."""
     return (not hasattr(config, "workerinput") and bool(getattr(config.option, "tx", None))
             and getattr(config.option, "dist", "no") != "no")
+
+
+def reference_seconds(config) -> float | None:
+    """The reference workload's seconds when --claims-reference asks for it (on the controller or a serial run,
+    before any test; workers never measure it)."""
+    if not config.getoption("claims_reference") or hasattr(config, "workerinput"):
+        return None
+    seconds = config.hook.pytest_claims_reference_workload(config=config)
+    if seconds is None:
+        raise pytest.UsageError("--claims-reference: this project defines no reference workload "
+                                "(implement the pytest_claims_reference_workload hook)")
+    return float(seconds)
 
 
 def project_identity(config) -> tuple[tuple[str, object], ...]:

@@ -62,3 +62,13 @@ def test_stacked_training_refuses_batchnorm_and_early_stopping():
 def test_train_spec_rejects_invalid_settings(bad):
     with pytest.raises(ValueError):
         TrainSpec(**{"epochs": 1, "lr": 1e-3, "batch_size": 8, **bad})
+
+
+def test_the_reference_workload_runs_and_restores_the_thread_count():
+    import torch
+
+    from fixtures.reference import reference_seconds
+
+    threads = torch.get_num_threads()
+    assert 0 < reference_seconds(steps=20) < 5
+    assert torch.get_num_threads() == threads

@@ -307,3 +307,26 @@ def test_xdist_queue_holds_files_together_longest_total_first(tmp_path):
     # b: 5.0; c: 0.5 + median 1.0 for the unknown t2 = 1.5 < a: 2.0; same-named files stay apart
     assert [i.nodeid for i in items] == ["b/test_x.py::t1", "a/test_x.py::t1", "a/test_x.py::t2",
                                          "c/test_y.py::t1", "c/test_y.py::t2"]
+
+
+def test_the_reference_workload_puts_the_wall_time_in_machine_independent_units(project):
+    project.makeconftest("def pytest_claims_reference_workload(config):\n    return 0.5\n")
+    result = run(project, "--claims-scale", "smoke", "--claims-reference")
+    result.assert_outcomes(passed=2, xfailed=1)
+    doc = json.loads((project.path / "reports" / "claims.json").read_text())
+    assert doc["run"]["reference_s"] == 0.5
+    assert doc["run"]["wall_ratio"] == pytest.approx(doc["run"]["wall_s"] / 0.5, abs=0.03)
+    result.stdout.fnmatch_lines(["wall time * s = * x the reference workload (0.50 s, measured before the tests)"])
+    assert "x the reference workload of 0.50 s" in (project.path / "reports" / "claims.md").read_text()
+
+
+def test_asking_for_a_reference_the_project_does_not_define_is_a_usage_error(project):
+    result = run(project, "--claims-reference")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*--claims-reference*no reference workload*"])
+
+
+def test_a_run_without_the_reference_says_nothing_of_it(project):
+    run(project, "--claims-scale", "smoke").assert_outcomes(passed=2, xfailed=1)
+    doc = json.loads((project.path / "reports" / "claims.json").read_text())
+    assert "reference_s" not in doc["run"] and "wall_ratio" not in doc["run"]
