@@ -189,6 +189,9 @@ def pytest_addhooks(pluginmanager):
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "claim(id, card): the catalogue item a test verifies")
+    misread = path_value_taken_for_a_test_path(config)
+    if misread:
+        raise pytest.UsageError(misread)
     requested = config.getoption("claims_device")
     if requested == "auto" and _is_xdist_controller(config):
         device = "auto"  # each worker resolves it; the controller runs no test (and imports no torch)
@@ -231,6 +234,40 @@ def _is_xdist_controller(config) -> bool:
     """True in the process that hands tests to xdist workers (pytest -n N with N >= 1)."""
     return (not hasattr(config, "workerinput") and bool(getattr(config.option, "tx", None))
             and getattr(config.option, "dist", "no") != "no")
+
+
+PATH_OPTIONS = ("--claims-cache", "--claims-report")
+
+
+def path_value_taken_for_a_test_path(config) -> str:
+    """Before any plugin loads, pytest reads the value of `--claims-cache DIR` (two words) as a test path when DIR
+    exists, and picks the project root and ini file from it. For a folder outside the project that loses the
+    project's ini file (its addopts, plugins, settings). Returns the usage error to raise, or ""."""
+    args = list(config.invocation_params.args)
+    here = Path(config.invocation_params.dir).resolve()
+    expected = _ini_file_above(here)
+    if expected is None or (config.inipath is not None and Path(config.inipath).resolve() == expected):
+        return ""
+    for flag, value in zip(args, args[1:]):
+        if flag in PATH_OPTIONS and (here / value).exists():
+            return (f"{flag} {value}: pytest took the existing folder {value} for a test path before the plugin "
+                    f"loaded, so it did not read the project's ini file {expected}; write {flag}={value}")
+    return ""
+
+
+def _ini_file_above(folder: Path) -> Path | None:
+    """The pytest configuration file pytest finds from `folder` upwards (the first folder that has one)."""
+    markers = {"pytest.ini": "", ".pytest.ini": "", "pyproject.toml": "[tool.pytest", "tox.ini": "[pytest]",
+               "setup.cfg": "[tool:pytest]"}
+    for candidate in (folder, *folder.parents):
+        for name, section in markers.items():
+            path = candidate / name
+            try:
+                if path.is_file() and (not section or section in path.read_text(errors="replace")):
+                    return path.resolve()
+            except OSError:
+                continue
+    return None
 
 
 def reference_seconds(config) -> float | None:

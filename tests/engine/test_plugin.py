@@ -75,16 +75,16 @@ def test_a_weights_file_that_is_not_a_state_dict_is_a_usage_error(project):
     result.stderr.fnmatch_lines(["*--resnet50-weights*does not load as a state dict with weights_only=True*"])
 
 
-def test_the_projects_weights_option_takes_a_separate_value_and_joins_the_run_identity(project, tmp_path):
+def test_the_projects_weights_option_joins_the_run_identity(project, tmp_path):
     import torch
 
-    weights = tmp_path / "elsewhere" / "r50.pth"      # outside the project: not mistaken for a test path
+    weights = tmp_path / "elsewhere" / "r50.pth"      # outside the project: given with "=" (README, "Options")
     weights.parent.mkdir()
     torch.save({"fc.weight": torch.zeros(2, 2)}, weights)
     project.makeconftest("def pytest_sessionfinish(session):\n"
                          "    from claimcheck.plugin import session_key\n"
                          "    print('IDENTITY', dict(session.config.stash[session_key].run.project_identity))\n")
-    result = project.runpytest_subprocess("-p", "fixtures.plugin", "--resnet50-weights", str(weights),
+    result = project.runpytest_subprocess("-p", "fixtures.plugin", f"--resnet50-weights={weights}",
                                           "--claims-cache", str(project.path / "cache"), "-s")
     result.assert_outcomes(passed=2, xfailed=1)
     from claimcheck.identity import file_identity
@@ -92,13 +92,13 @@ def test_the_projects_weights_option_takes_a_separate_value_and_joins_the_run_id
     result.stdout.fnmatch_lines([f"*IDENTITY {{'resnet50_weights': '{file_identity(weights)}'}}*"])
 
 
-def test_folder_options_take_a_separate_value_even_when_the_folder_exists(project, tmp_path):
-    cache = tmp_path / "existing-cache"
+def test_folder_options_take_a_separate_value_even_when_the_folder_exists(project):
+    cache = project.path / "existing-cache"          # inside the project: pytest still finds its ini file
     cache.mkdir()
-    result = project.runpytest_subprocess("--claims-cache", str(cache), "--claims-report", str(tmp_path / "rep"),
+    result = project.runpytest_subprocess("--claims-cache", str(cache), "--claims-report", str(project.path / "rep"),
                                           "--claims-scale", "smoke")
     result.assert_outcomes(passed=2, xfailed=1)
-    assert (tmp_path / "rep" / "claims.json").is_file()
+    assert (project.path / "rep" / "claims.json").is_file()
 
 
 def test_asking_for_cuda_when_the_project_says_none_is_available_is_a_usage_error(project):
@@ -330,3 +330,14 @@ def test_a_run_without_the_reference_says_nothing_of_it(project):
     run(project, "--claims-scale", "smoke").assert_outcomes(passed=2, xfailed=1)
     doc = json.loads((project.path / "reports" / "claims.json").read_text())
     assert "reference_s" not in doc["run"] and "wall_ratio" not in doc["run"]
+
+
+def test_a_folder_outside_the_project_given_as_two_words_is_a_usage_error_that_says_to_use_equals(
+        project, tmp_path_factory):
+    outside = tmp_path_factory.mktemp("outside-cache")
+    result = project.runpytest_subprocess("--claims-cache", str(outside), "--claims-scale", "smoke")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines([f"*--claims-cache {outside}*did not read the project's ini file*"
+                                 f"--claims-cache={outside}*"])
+    project.runpytest_subprocess(f"--claims-cache={outside}", "--claims-scale", "smoke").assert_outcomes(
+        passed=2, xfailed=1)
