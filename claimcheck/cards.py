@@ -22,7 +22,7 @@ def render_overview(doc: dict) -> list[str]:
            f"seed base {run['seed_base']}, "
            f"device {run['device']}, wall time {run['wall_s']} s{_ratio_text(run)}, "
            f"commit {run.get('git_commit') or 'unknown'}.",
-           f"{versions}.", "",
+           f"Versions: {versions}.", "",
            *_partial_lines(run),
            f"**Error-rate rule.** {run.get('error_rate_rule', '')}", "",
            _green_line(run), "",
