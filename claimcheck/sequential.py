@@ -28,9 +28,10 @@ import math
 from collections.abc import Callable
 
 import numpy as np
-from scipy import stats as sps
 
-from claimcheck.stats import StatResult
+from claimcheck.stats import LazyModule, StatResult
+
+sps = LazyModule("scipy.stats")
 
 SUPPORTED, NOT_SUPPORTED, INCONCLUSIVE = "SUPPORTED", "NOT SUPPORTED", "INCONCLUSIVE"
 OUTCOMES = (SUPPORTED, NOT_SUPPORTED, INCONCLUSIVE)
