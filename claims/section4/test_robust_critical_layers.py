@@ -98,7 +98,7 @@ def reset_drops(zoo, recipe, seeds, sources: tuple[str, ...], reverse: bool) -> 
 
 def some_layer(evidence, per_seed, source: str, what: str):
     """Decide "some layer is `what` (robust / critical) under a reset to `source`" as a rate over seeds."""
-    def test(v):
+    def decide(v):
         drops = np.array(v[f"drops {source}"])
         hits = drops <= ROBUST_MAX_DROP if what == "robust" else drops >= CRITICAL_MIN_DROP
         extreme = drops.min(1) if what == "robust" else drops.max(1)
@@ -106,7 +106,7 @@ def some_layer(evidence, per_seed, source: str, what: str):
             hits.any(1), min_rate=MIN_RATE, design_rate=DESIGN_RATE, alpha=ALPHA,
             values={f"{'smallest' if what == 'robust' else 'largest'} drop": extreme.tolist()},
             name=f"residual CNN, one layer reset to {source}: some layer is {what} in most seeds")
-    return evidence.check_over_seeds(per_seed, test)
+    return evidence.check_over_seeds(per_seed, decide)
 
 
 def report(evidence, title: str, values: dict, source: str) -> None:

@@ -26,7 +26,7 @@ class Knob:
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def FakeZoo(root, device="cpu"):
+def workspace_at(root, device="cpu"):
     run = RunConfig(profile=PROFILES["smoke"], seeds=3, seed_base=1, device=device, report_dir=root,
                     cache_dir=root, root=ROOT, packages=("numpy",), sources=("claimcheck",))
     return Workspace(Store(root), run)
@@ -41,15 +41,15 @@ def noisy(zoo, knob: Knob, seeds: list[int], *, scale: float = 1.0):
 
 def test_a_loaded_measurement_equals_the_computed_one_and_is_not_recomputed(tmp_path):
     CALLS.clear()
-    first = noisy(FakeZoo(tmp_path), Knob(4), [1, 2])
-    second = noisy(FakeZoo(tmp_path), Knob(4), [1, 2])
+    first = noisy(workspace_at(tmp_path), Knob(4), [1, 2])
+    second = noisy(workspace_at(tmp_path), Knob(4), [1, 2])
     assert len(CALLS) == 1
     np.testing.assert_array_equal(first["draw"], second["draw"])
     assert first["draw"].dtype == np.float32 and isinstance(first["pair"], tuple)
     assert first["pair"] == second["pair"] and first["seeds"] == [1, 2]
-    noisy(FakeZoo(tmp_path), Knob(5), [1, 2])
-    noisy(FakeZoo(tmp_path), Knob(4), [1, 2], scale=2.0)
-    noisy(FakeZoo(tmp_path, device="cuda"), Knob(4), [1, 2])
+    noisy(workspace_at(tmp_path), Knob(5), [1, 2])
+    noisy(workspace_at(tmp_path), Knob(4), [1, 2], scale=2.0)
+    noisy(workspace_at(tmp_path, device="cuda"), Knob(4), [1, 2])
     assert len(CALLS) == 4, "arguments and device are part of the key"
 
 
@@ -58,7 +58,7 @@ def test_the_callers_random_streams_are_the_same_whether_computed_or_loaded(tmp_
         torch.manual_seed(3)
         np.random.seed(3)
         random.seed(3)
-        value = noisy(FakeZoo(tmp_path), Knob(7), [9])
+        value = noisy(workspace_at(tmp_path), Knob(7), [9])
         return value["pair"], (torch.rand(1).item(), np.random.rand(), random.random())
 
     computed, loaded = after_measuring(), after_measuring()
@@ -67,17 +67,17 @@ def test_the_callers_random_streams_are_the_same_whether_computed_or_loaded(tmp_
 
 def test_the_value_depends_on_the_arguments_not_on_the_callers_seed(tmp_path):
     torch.manual_seed(1)
-    a = noisy(FakeZoo(tmp_path / "a"), Knob(8), [1])
+    a = noisy(workspace_at(tmp_path / "a"), Knob(8), [1])
     torch.manual_seed(2)
-    b = noisy(FakeZoo(tmp_path / "b"), Knob(8), [1])
+    b = noisy(workspace_at(tmp_path / "b"), Knob(8), [1])
     np.testing.assert_array_equal(a["draw"], b["draw"])
 
 
 def test_a_source_change_recomputes(tmp_path, monkeypatch):
     CALLS.clear()
-    noisy(FakeZoo(tmp_path), Knob(6), [1])
+    noisy(workspace_at(tmp_path), Knob(6), [1])
     monkeypatch.setattr(memo, "source_fingerprint", lambda module, root, sources: "edited")
-    noisy(FakeZoo(tmp_path), Knob(6), [1])
+    noisy(workspace_at(tmp_path), Knob(6), [1])
     assert len(CALLS) == 2
 
 
@@ -111,7 +111,7 @@ def test_a_figure_is_rendered_once_and_reused_byte_for_byte(tmp_path):
 
     from claimcheck.evidence import Card, Evidence
 
-    zoo = FakeZoo(tmp_path / "cache")
+    zoo = workspace_at(tmp_path / "cache")
 
     def figure_cache(figure_id, render):
         return cached_png(zoo.store, zoo.run, __name__, figure_id, render)
