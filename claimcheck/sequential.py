@@ -29,7 +29,8 @@ from collections.abc import Callable
 
 import numpy as np
 
-from claimcheck.stats import LazyModule, StatResult
+from claimcheck.lazy import LazyModule
+from claimcheck.stats import StatResult
 
 sps = LazyModule("scipy.stats")
 

@@ -15,24 +15,13 @@ claim about one fixed model, never for examples pooled over several seeds.
 from __future__ import annotations
 
 import dataclasses
-import importlib
 import math
 import warnings
 from collections.abc import Callable, Sequence
 
 import numpy as np
 
-
-class LazyModule:
-    """A module imported on first attribute access: scipy.special and scipy.stats take about 1.4 s to import,
-    which the xdist controller (it only gathers results and writes the report) never needs."""
-
-    def __init__(self, name: str):
-        self._name = name
-
-    def __getattr__(self, attr: str):
-        return getattr(importlib.import_module(self._name), attr)
-
+from claimcheck.lazy import LazyModule
 
 special = LazyModule("scipy.special")
 stats = LazyModule("scipy.stats")

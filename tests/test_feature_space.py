@@ -1,10 +1,10 @@
 """Unit tests of claims/section1/feature_space.py (1.2-1.4 helpers)."""
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
+from claimcheck.lazy import LazyModule
 from claims.section1.feature_space import (
     CLASS_MEAN_GID,
     OVERALL_MEAN_GID,
@@ -15,6 +15,8 @@ from claims.section1.feature_space import (
     plotted_points,
     sample_mean,
 )
+
+plt = LazyModule("matplotlib.pyplot")  # imported when a figure is drawn, not when the test is collected
 
 X = np.array([[0.0, 0.0], [2.0, 0.0], [10.0, 10.0], [10.0, 14.0], [13.0, 10.0]])
 Y = np.array([1, 1, 7, 7, 7])

@@ -1,14 +1,13 @@
 """1.3 and 1.4: drawing the feature space with its overall mean and class means, for m = 2 and m > 4."""
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
 import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
-from sklearn.decomposition import PCA
 
 from claimcheck import stats
 from claimcheck.evidence import Card, claim
+from claimcheck.lazy import LazyModule
 from claimcheck.seeds import SeedFamily
 from claims.section1.feature_space import (
     CLASS_MEAN_GID,
@@ -19,6 +18,9 @@ from claims.section1.feature_space import (
     plotted_points,
     sample_mean,
 )
+
+decomposition = LazyModule("sklearn.decomposition")  # scikit-learn: imported on first use (~1.5 s)
+plt = LazyModule("matplotlib.pyplot")  # imported when a figure is drawn, not when the test is collected
 
 CARD_2D = Card(
     id="1.3",
@@ -85,7 +87,7 @@ def test_pca_projection_preserves_class_means_and_reports_its_retained_variance(
     @given(n=st.integers(6, 80), m=st.integers(5, 30), k=st.integers(1, 6), seed=st.integers(0, 2**31 - 1))
     def check(n, m, k, seed):
         x, y = labelled_blobs(n, m, k, seed=seed)
-        pca = PCA(n_components=2).fit(x)
+        pca = decomposition.PCA(n_components=2).fit(x)
         z = pca.transform(x)
         _, mu_c = class_means(x, y)
         _, mu_c_z = class_means(z, y)
@@ -98,7 +100,7 @@ def test_pca_projection_preserves_class_means_and_reports_its_retained_variance(
         check, name="PCA(class mean) == class mean of PCA; retained variance == explained_variance_ratio_",
         examples=examples))
     x, y = labelled_blobs(FIGURE_DATA["n"], HIGH_M, FIGURE_DATA["k"], seed=figure_seed(evidence))
-    pca = PCA(n_components=2).fit(x)
+    pca = decomposition.PCA(n_components=2).fit(x)
     ratio = pca.explained_variance_ratio_
     evidence.measure("figure_explained_variance_ratio", ratio.tolist())
     fig, ax = plt.subplots(figsize=(6, 5))

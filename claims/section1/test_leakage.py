@@ -2,12 +2,6 @@
 from __future__ import annotations
 
 import numpy as np
-from sklearn.linear_model import LinearRegression
-from sklearn.model_selection import KFold, train_test_split
-from sklearn.neighbors import KNeighborsClassifier
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
-from sklearn.svm import SVC
 
 from claimcheck import stats
 from claimcheck.evidence import Card, claim
@@ -57,6 +51,8 @@ CARD = Card(
 
 def ols_classifier():
     """OLS on one-hot targets, predicting the argmax (the exercise's y = eye(5)[y])."""
+    from sklearn.linear_model import LinearRegression  # imported on use: scikit-learn costs ~1.5 s to import
+
     class OLS(LinearRegression):
         def fit(self, x, y):
             return super().fit(x, np.eye(int(y.max()) + 1)[y])
@@ -72,7 +68,13 @@ def xgboost_classifier():
     return XGBClassifier(n_estimators=100, n_jobs=1, verbosity=0)
 
 
-MODELS = {"OLS": ols_classifier, "SVM": SVC, "XGBoost": xgboost_classifier}
+def svm_classifier():
+    from sklearn.svm import SVC  # imported on use: scikit-learn costs ~1.5 s to import
+
+    return SVC()
+
+
+MODELS = {"OLS": ols_classifier, "SVM": svm_classifier, "XGBoost": xgboost_classifier}
 
 
 def exercise_data(seed: int, signal: float) -> tuple[np.ndarray, np.ndarray]:
@@ -88,6 +90,10 @@ def exercise_data(seed: int, signal: float) -> tuple[np.ndarray, np.ndarray]:
 
 def exercise_accuracies(seed: int, model_name: str, signal: float = 0.0) -> tuple[float, float]:
     """Test accuracy with the leaky (whole-data) scaler and with the fixed (train-only) scaler."""
+    from sklearn.model_selection import train_test_split  # imported on use: scikit-learn costs ~1.5 s to import
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
     x, y = exercise_data(seed, signal)
     leaky = (x - x.mean(0)) / x.std(0)
     out = []
@@ -100,6 +106,9 @@ def exercise_accuracies(seed: int, model_name: str, signal: float = 0.0) -> tupl
 
 def cv_accuracy_with_feature_selection(seed: int, inside_folds: bool) -> float:
     """ESL 7.10.2: select the most label-correlated features, then 5-fold CV of 1-NN."""
+    from sklearn.model_selection import KFold  # imported on use: scikit-learn costs ~1.5 s to import
+    from sklearn.neighbors import KNeighborsClassifier
+
     rng = np.random.default_rng(seed)
     x = rng.normal(size=(ESL["n"], ESL["features"]))
     y = rng.permutation(np.repeat([0, 1], ESL["n"] // 2))

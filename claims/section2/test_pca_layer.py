@@ -7,13 +7,16 @@ import numpy as np
 import torch
 from hypothesis import given
 from hypothesis import strategies as st
-from sklearn.datasets import make_classification
-from sklearn.decomposition import PCA
 
 from claimcheck import stats
 from claimcheck.evidence import Card, claim
+from claimcheck.lazy import LazyModule
 from claimcheck.memo import measurement
 from models.linear_maps import pca_inverse_layer, pca_layer
+
+# scikit-learn: imported on first use (~1.5 s), not when the test is collected
+datasets = LazyModule("sklearn.datasets")
+decomposition = LazyModule("sklearn.decomposition")
 
 CARD = Card(
     id="2.2",
@@ -35,16 +38,16 @@ ATOL = 1e-8  # float64; sklearn's SVD and our matmul differ by rounding only (pi
 COURSE_SHAPE = (10_000, 3_000)  # the exercise's make_classification call
 
 
-def layer_matches_transform(pca: PCA, x: np.ndarray, center: bool) -> tuple[bool, float]:
+def layer_matches_transform(pca, x: np.ndarray, center: bool) -> tuple[bool, float]:
     out = pca_layer(pca, center=center)(torch.as_tensor(x, dtype=torch.float64)).detach().numpy()
     err = float(np.max(np.abs(out - pca.transform(x))))
     return err <= ATOL, err
 
 
 @functools.lru_cache(maxsize=2)
-def course_example(n: int, m: int) -> tuple[PCA, np.ndarray]:
-    x, _ = make_classification(n_samples=n, n_features=m, random_state=0)
-    return PCA(n_components=2, random_state=0).fit(x), x
+def course_example(n: int, m: int) -> tuple[object, np.ndarray]:
+    x, _ = datasets.make_classification(n_samples=n, n_features=m, random_state=0)
+    return decomposition.PCA(n_components=2, random_state=0).fit(x), x
 
 
 @measurement
@@ -66,7 +69,7 @@ def test_pca_transform_equals_a_linear_layer_with_centring_bias(arm, evidence, z
         rng = np.random.default_rng(seed)
         x = rng.normal(size=(n, m)) * rng.uniform(0.1, 5, size=m) + shift + rng.normal(size=m)
         k = max(1, int(frac * min(n - 1, m)))
-        pca = PCA(n_components=k, whiten=whiten).fit(x)
+        pca = decomposition.PCA(n_components=k, whiten=whiten).fit(x)
         ok, err = layer_matches_transform(pca, x, center)
         assert ok, f"max |layer - transform| = {err:.3g} (n={n}, m={m}, k={k}, whiten={whiten})"
         back = pca_inverse_layer(pca)(torch.as_tensor(pca.transform(x))).detach().numpy()

@@ -8,7 +8,6 @@ from __future__ import annotations
 import numpy as np
 import torch
 from torch import nn
-from torchvision.models.feature_extraction import create_feature_extractor, get_graph_node_names
 
 Array = np.ndarray
 
@@ -127,6 +126,8 @@ def cka_matrix(reps_a: list[Array], reps_b: list[Array]) -> Array:
 
 def mlp_layer_nodes(model: nn.Module) -> list[str]:
     """The graph nodes of an MLP's hidden-layer outputs (after the activation), input to output."""
+    from torchvision.models.feature_extraction import get_graph_node_names  # imported on use (start-up)
+
     nodes = get_graph_node_names(model)[1]
     blocks = sorted({n.split(".")[1] for n in nodes if n.startswith("hidden.")}, key=int)
     return [max((n for n in nodes if n.startswith(f"hidden.{b}.")), key=lambda n: int(n.split(".")[2]))
@@ -136,6 +137,8 @@ def mlp_layer_nodes(model: nn.Module) -> list[str]:
 @torch.no_grad()
 def layer_outputs(model: nn.Module, x: torch.Tensor, nodes: list[str]) -> list[torch.Tensor]:
     """Outputs of `nodes` for inputs x, in eval mode, with torchvision's create_feature_extractor."""
+    from torchvision.models.feature_extraction import create_feature_extractor  # imported on use (start-up)
+
     extractor = create_feature_extractor(model, return_nodes={n: n for n in nodes})
     extractor.eval()
     out = extractor(x)

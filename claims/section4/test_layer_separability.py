@@ -1,11 +1,11 @@
 """4.4: linear separability across layers, and the tunnel effect (Masarczyk et al. 2023)."""
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
 import numpy as np
 
 from claimcheck import stats
 from claimcheck.evidence import Card, claim
+from claimcheck.lazy import LazyModule
 from claimcheck.memo import measurement
 from claims import families
 from claims.section4.recipes import DEEP_MLP_DEPTH, DEEP_MLP_EPOCHS, DEEP_MLP_LR, DEEP_MLP_WIDTH, deep_mlp_recipe
@@ -16,6 +16,8 @@ ALPHA = 0.01
 PROBE_ALPHA = 1e-3      # ridge penalty (x n); pilot: 1e-3..1e-1 change accuracies by < 1 point
 MIN_RISE = 0.05         # pilot (4 seeds, 40 epochs): second half - layer 1 = +0.09..+0.13 trained,
                         # -0.05..-0.09 untrained
+
+plt = LazyModule("matplotlib.pyplot")  # imported when a figure is drawn, not when the test is collected
 PLATEAU_MARGIN = 0.03   # pilot: best - last layer = 0.00-0.02 trained, 0.07-0.14 untrained
 RANK_TOL = 1e-2         # pilot: mean rank of layers 7-12 = 5.8-8.7 trained (single layers 4-11), 15-47 untrained
 CHANCE = 0.1

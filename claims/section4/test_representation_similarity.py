@@ -1,13 +1,13 @@
 """4.2: similarity of internal representations with linear CKA (Kornblith et al. 2019)."""
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
 import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
 from claimcheck import stats
 from claimcheck.evidence import Card, claim
+from claimcheck.lazy import LazyModule
 from claimcheck.memo import measurement
 from claimcheck.seeds import derive
 from claims.section4.recipes import PAIR_MLP_DEPTH, PAIR_MLP_EPOCHS, PAIR_MLP_LR, PAIR_MLP_WIDTH, pair_mlp_recipe
@@ -20,6 +20,8 @@ from claims.section4.representations import (
     similarity_matrix,
     unit_matched_similarity,
 )
+
+plt = LazyModule("matplotlib.pyplot")  # imported when a figure is drawn, not when the test is collected
 
 ALPHA = 0.01
 INVARIANCE_TOL = 1e-9   # float64, values in [0, 1]: exact up to rounding (pilot max error ~1e-15)

@@ -1,12 +1,12 @@
 """4.5: robust and critical layers (Zhang, Bengio & Singer 2022): re-initialize one layer at a time."""
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
 from claimcheck import stats
 from claimcheck.evidence import Card, claim
+from claimcheck.lazy import LazyModule
 from claimcheck.memo import measurement
 from claimcheck.seeds import derive
 from claims import families
@@ -14,6 +14,8 @@ from claims.section4.layer_surgery import layer_names, layer_verdict, with_layer
 from claims.section4.recipes import deep_mlp_recipe
 from claims.shared.residual_cnn import CNN_EPOCHS, CNN_LR, residual_cnn_recipe
 from fixtures.training import evaluate
+
+plt = LazyModule("matplotlib.pyplot")  # imported when a figure is drawn, not when the test is collected
 
 ALPHA = 0.01
 ROBUST_MAX_DROP = 0.03    # robust: loses at most 3 points (pilot: the most robust layer of each seed

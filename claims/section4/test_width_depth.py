@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import math
 
-import matplotlib.pyplot as plt
 import numpy as np
 import torch
 from hypothesis import given
@@ -19,9 +18,12 @@ from hypothesis import strategies as st
 from claimcheck import stats
 from claimcheck.evidence import Card, claim
 from claimcheck.latency import block_log_ratios, paired_rounds, quiet_timing
+from claimcheck.lazy import LazyModule
 from claimcheck.seeds import derive
 from claims.section4.width_depth import mlp_parameters, serialized_bytes, split_widths
 from models.mlp import MLPConfig, parameter_count
+
+plt = LazyModule("matplotlib.pyplot")  # imported when a figure is drawn, not when the test is collected
 
 ALPHA = 0.01
 NEURONS, LAYERS = 4096, (2, 4, 8, 16, 32, 64)   # {2048, 2048} ... {64 x 64}: the same 4,096 neurons

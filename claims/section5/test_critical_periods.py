@@ -1,12 +1,12 @@
 """5.2: critical periods: a deficit early in training does lasting harm, the same deficit later much less."""
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
 from claimcheck import stats
 from claimcheck.evidence import Card, claim
+from claimcheck.lazy import LazyModule
 from claimcheck.memo import measurement
 from claimcheck.seeds import derive
 from claims.section5.deep_linear import (
@@ -21,6 +21,8 @@ from fixtures.training import TrainSpec, train
 from fixtures.zoo import DataSpec, Recipe
 from models.mlp import MLPConfig
 from models.stacked import MembersConfig, StackedCrossEntropy
+
+plt = LazyModule("matplotlib.pyplot")  # imported when a figure is drawn, not when the test is collected
 
 ALPHA = 0.01
 CONDITIONS = ("none", "early", "late")

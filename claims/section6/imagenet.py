@@ -15,7 +15,6 @@ from pathlib import Path
 import pytest
 import torch
 from torch import nn
-from torchvision.models import resnet50
 
 IMAGENET_MEAN, IMAGENET_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
 CROP_RATIO = 0.875  # resize the shorter side to size / 0.875, then centre-crop size x size (the usual protocol)
@@ -56,6 +55,8 @@ def load_resnet50(path: Path) -> nn.Module:
             state = state[key]
     if not isinstance(state, dict):
         raise ValueError(f"{path}: expected a state dict, got {type(state).__name__}")
+    from torchvision.models import resnet50  # imported on use, not when the test is collected
+
     model = resnet50(weights=None)
     model.load_state_dict({k.removeprefix("module."): v for k, v in state.items()})
     return model.eval()

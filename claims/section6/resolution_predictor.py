@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import numpy as np
-from sklearn.linear_model import LogisticRegression
 
 
 def best_resolution(correct: np.ndarray) -> np.ndarray:
@@ -29,6 +28,8 @@ def fit_correctness(features: np.ndarray, correct: np.ndarray):
         y = correct[:, r]
         if y.all() or not y.any():
             return lambda f, rate=float(y.mean()): np.full(len(f), rate)
+        from sklearn.linear_model import LogisticRegression  # imported on use: scikit-learn costs ~1.5 s to import
+
         clf = LogisticRegression(max_iter=2000).fit(features, y)
         return lambda f: clf.predict_proba(f)[:, 1]
     columns = [column(r) for r in range(correct.shape[1])]

@@ -3,9 +3,6 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-from sklearn.decomposition import PCA
-from sklearn.metrics import silhouette_score
-from sklearn.neighbors import KNeighborsClassifier
 
 LAYERS = {"input": None, "stem": "stem", "block 1": "blocks.0", "block 2": "blocks.1", "pooled": "pool"}
 K_NEIGHBOURS = 5
@@ -30,6 +27,10 @@ def layer_features(model: torch.nn.Module, x: torch.Tensor) -> dict[str, np.ndar
 
 def separability(train_x: np.ndarray, train_y: np.ndarray, test_x: np.ndarray, test_y: np.ndarray):
     """(5-NN test accuracy in the 2-D PCA space, silhouette of the test projection, the test projection)."""
+    from sklearn.decomposition import PCA  # imported on use: scikit-learn costs ~1.5 s to import
+    from sklearn.metrics import silhouette_score
+    from sklearn.neighbors import KNeighborsClassifier
+
     pca = PCA(n_components=2).fit(train_x)
     z_train, z_test = pca.transform(train_x), pca.transform(test_x)
     knn = KNeighborsClassifier(K_NEIGHBOURS).fit(z_train, train_y)

@@ -1,20 +1,22 @@
 """6.2: one θ for any input resolution (global average pooling), and the FixRes effect at small scale."""
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
 import numpy as np
 import torch
 from torch import nn
-from torchvision.models import resnet50
 
 from claimcheck import stats
 from claimcheck.evidence import Card, claim
+from claimcheck.lazy import LazyModule
 from claimcheck.memo import measurement
 from claims import families
 from claims.section6 import imagenet
 from claims.section6.landscape import same_state, state_snapshot
 from claims.section6.resolution import RRC, cnn_recipe, recalibrated, resize, trained_with
 from fixtures.training import evaluate
+
+models = LazyModule("torchvision.models")  # imported on use, not when the test is collected
+plt = LazyModule("matplotlib.pyplot")  # imported when a figure is drawn, not when the test is collected
 
 ALPHA = 0.01
 SIZES = ((64, 64), (128, 128), (224, 224), (320, 320), (160, 256))
@@ -59,7 +61,7 @@ CARD = Card(
 
 def flatten_head_resnet50() -> nn.Module:
     """ResNet-50 whose global pooling is replaced by flatten; the head is sized for 224 x 224 (7 x 7 map)."""
-    model = resnet50(weights=None)
+    model = models.resnet50(weights=None)
     model.avgpool = nn.Identity()               # ResNet.forward then flattens (B, 2048, h, w)
     model.fc = nn.Linear(2048 * 7 * 7, 1000)
     return model.eval()
@@ -76,7 +78,7 @@ def logits_or_error(model: nn.Module, size: tuple[int, int]) -> tuple[tuple | No
 
 @claim(CARD)
 def test_resnet50_gives_logits_at_every_input_size_with_the_same_weights(arm, evidence):
-    model = resnet50(weights=None).eval() if arm == "claim" else flatten_head_resnet50()
+    model = models.resnet50(weights=None).eval() if arm == "claim" else flatten_head_resnet50()
     snapshot, pooled = state_snapshot(model), []
     hook = model.avgpool.register_forward_hook(lambda m, i, o: pooled.append(tuple(o.shape)))
     try:

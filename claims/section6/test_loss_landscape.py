@@ -1,17 +1,19 @@
 """6.5: loss landscapes with filter-normalized directions (Li et al. 2018)."""
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
 from claimcheck import stats
 from claimcheck.evidence import Card, claim
+from claimcheck.lazy import LazyModule
 from claimcheck.memo import measurement
 from claimcheck.seeds import derive
 from claims import families
 from claims.section6 import landscape as ls
 from claims.shared.twins import DEEP, SHALLOW, twin_recipe
+
+plt = LazyModule("matplotlib.pyplot")  # imported when a figure is drawn, not when the test is collected
 
 ALPHA = 0.01
 N_EVAL = 256              # training samples per loss evaluation; pilot: verdicts on 256, 512 and 1,257 agree

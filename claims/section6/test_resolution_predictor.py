@@ -1,12 +1,12 @@
 """6.3: predicting the best input resolution per image (resolution-adaptive inference, RANet-style)."""
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
 from claimcheck import stats
 from claimcheck.evidence import Card, claim
+from claimcheck.lazy import LazyModule
 from claimcheck.memo import measurement
 from claimcheck.seeds import derive
 from claims import families
@@ -20,6 +20,8 @@ from claims.section6.resolution_predictor import (
 )
 from fixtures.training import predict_logits
 from fixtures.zoo import DataSpec
+
+plt = LazyModule("matplotlib.pyplot")  # imported when a figure is drawn, not when the test is collected
 
 ALPHA = 0.01
 # P(x) sends x to a cheaper resolution only when it predicts that resolution right with probability >= TAU, a

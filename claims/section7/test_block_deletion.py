@@ -1,16 +1,18 @@
 """7.5: residual blocks can be deleted at test time, plain layers cannot (Veit et al. 2016)."""
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.ticker import MaxNLocator
 
 from claimcheck import stats
 from claimcheck.evidence import Card, claim
+from claimcheck.lazy import LazyModule
 from claimcheck.memo import measurement
 from claims import families
 from claims.section7.deletion import deletion_accuracies, greedy_removable
 from claims.shared.twins import DEEP, twin_recipe
+
+plt = LazyModule("matplotlib.pyplot")  # imported when a figure is drawn, not when the test is collected
 
 ALPHA = 0.01
 MAX_MEDIAN_DROP = 0.05  # pilot (3 seeds): residual median drop 0.8-1.8 pp, plain 57-61 pp

@@ -1,16 +1,18 @@
 """7.4: concatenating every hidden layer into the output layer fights vanishing gradients."""
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.ticker import MaxNLocator
 
 from claimcheck import stats
 from claimcheck.evidence import Card, claim
+from claimcheck.lazy import LazyModule
 from claimcheck.memo import measurement
 from fixtures.training import TrainSpec, evaluate
 from fixtures.zoo import DataSpec, Recipe
 from models.dense_concat import ConcatMLPConfig, hidden_grad_norms
+
+plt = LazyModule("matplotlib.pyplot")  # imported when a figure is drawn, not when the test is collected
 
 ALPHA = 0.01
 DEEP, SHALLOW = 20, 2
