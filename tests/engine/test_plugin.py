@@ -6,6 +6,11 @@ from pathlib import Path
 
 import pytest
 
+# In-process runs (pytester) restore sys.modules after each run, and a C extension cannot be loaded twice in one
+# process: what the engine imports on first use (scipy.stats and, through it, numpy.fft) is imported here, once.
+import scipy.special  # noqa: F401
+import scipy.stats  # noqa: F401
+
 ROOT = Path(__file__).resolve().parents[2]
 
 CLAIMS = '''

@@ -42,12 +42,17 @@ def outside(pytester, monkeypatch, tmp_path_factory):
     return pytester
 
 
+# The example has no hypothesis tests: without its plugin the run's summary does not import hypothesis (1.4 s in
+# a process that cannot cache bytecode; see conftest.py).
+PLAIN = ("-p", "no:cacheprovider", "-p", "no:hypothesispytest")
+
+
 def claims_json(folder: Path) -> dict:
     return json.loads((folder / "claims.json").read_text())
 
 
 def test_the_readme_example_runs_elsewhere_with_report_sequential_seeds_and_stored_measurements(outside):
-    first = outside.runpytest_subprocess("-p", "no:cacheprovider")
+    first = outside.runpytest_subprocess(*PLAIN)
     first.assert_outcomes(passed=2)
     doc = claims_json(outside.path / "reports")
     (record,) = doc["claims"]
@@ -62,7 +67,7 @@ def test_the_readme_example_runs_elsewhere_with_report_sequential_seeds_and_stor
     stored = list((outside.path / ".claims-cache").rglob("*.json"))
     assert stored, "measurements are stored"
 
-    second = outside.runpytest_subprocess("-p", "no:cacheprovider")
+    second = outside.runpytest_subprocess(*PLAIN)
     second.assert_outcomes(passed=2)
     again = claims_json(outside.path / "reports")
     assert all(arm["cache"] == {"loaded": arm["cache"]["loaded"], "built": 0}
@@ -72,7 +77,7 @@ def test_the_readme_example_runs_elsewhere_with_report_sequential_seeds_and_stor
 
 def test_shards_of_the_readme_example_merge_into_one_report(outside):
     for group in ("1", "2"):
-        outside.runpytest_subprocess("-p", "no:cacheprovider", "--splits", "2", "--group", group,
+        outside.runpytest_subprocess(*PLAIN, "--splits", "2", "--group", group,
                                      "--claims-report", f"shard{group}").assert_outcomes(passed=1)
     merged = subprocess.run([sys.executable, "-m", "claimcheck.merge", "shard1/claims.json", "shard2/claims.json",
                              "--out", "merged"],
