@@ -110,3 +110,26 @@ def test_a_model_entry_with_wrong_keys_or_shapes_is_rebuilt(tmp_path):
     with pytest.warns(CacheRebuildWarning, match="RuntimeError"):
         trained = zoo.trained(recipe, 1)
     assert not trained.loaded_from_cache
+
+
+def test_the_zoo_stacks_seeds_where_stacking_pays_and_trains_a_bn_net_stacked_once_per_look(tmp_path):
+    import dataclasses
+
+    from claims.section6.resolution import RRC
+    from models.proposals import WarmupCosine
+    from models.residual import ConvNetConfig, ResMLPConfig
+
+    zoo, recipe = tiny_zoo(tmp_path)
+    assert zoo.stackable(recipe)
+    assert zoo.stackable(dataclasses.replace(recipe, lr_schedule=WarmupCosine(1e-2, 10, 2)))
+    bn = dataclasses.replace(recipe, arch=ResMLPConfig(64, 8, 2, 10))
+    assert zoo.stackable(bn)                                                        # BatchNorm: buffers stack
+    assert not zoo.stackable(dataclasses.replace(recipe, arch=ConvNetConfig(1, 10, channels=4, blocks=1)))
+    assert not zoo.stackable(dataclasses.replace(recipe, augment=RRC))
+    assert not zoo.stackable(dataclasses.replace(recipe, train=dataclasses.replace(recipe.train,
+                                                                                    stop_at_train_acc=1.0)))
+    runs = zoo.trained_many(bn, [1, 2])
+    assert zoo.store.counts() == {"loaded": 0, "built": 1}                          # one entry for the look
+    assert not torch.equal(runs[0].model.blocks[0].f[1].running_mean, runs[1].model.blocks[0].f[1].running_mean)
+    again = zoo.trained_many(bn, [1, 2])
+    assert all(t.loaded_from_cache for t in again) and zoo.store.counts()["built"] == 1

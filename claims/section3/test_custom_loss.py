@@ -12,7 +12,7 @@ from claimcheck.evidence import Card, claim
 from claimcheck.seeds import derive
 from claims import families
 from claims.section3.calibration import ECE_BINS, expected_calibration_error, mean_confidence
-from claims.section3.variants import trained_variant
+from claims.section3.variants import trained_variants
 from fixtures.training import TrainSpec, predict_logits
 from fixtures.zoo import DataSpec, Recipe
 from models.mlp import MLPConfig
@@ -101,7 +101,7 @@ def test_confidence_penalty_lowers_confidence_and_calibration_error_of_an_mnist1
     def metrics(seeds: list[int]) -> dict[str, list[float]]:
         plain = [calibration(t) for t in zoo.trained_many(base, seeds)]   # a look's seeds stacked (vmap)
         if arm == "claim":
-            other = [calibration(trained_variant(zoo, base, s, loss=ConfidencePenalizedCE(BETA))) for s in seeds]
+            other = [calibration(t) for t in trained_variants(zoo, base, seeds, loss=ConfidencePenalizedCE(BETA))]
         else:   # an independent cross-entropy run per seed: its own initialization and batch order
             other = [calibration(t) for t in zoo.trained_many(base, [derive(s, "replicate") for s in seeds])]
         return {f"{k} {name}": [r[k] for r in runs] for name, runs in (("CE", plain), (tag, other))

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from claimcheck import stats
 from claimcheck.evidence import Card, claim
-from claims.section3.variants import trained_variant
+from claims.section3.variants import trained_variants
 from fixtures.training import TrainSpec, evaluate
 from fixtures.zoo import DataSpec, Recipe
 from models.mlp import MLPConfig
@@ -89,7 +89,7 @@ def test_training_with_warmup_cosine_is_not_worse_than_a_constant_learning_rate(
 
     def accuracies(seeds: list[int]) -> dict[str, list[float]]:
         constant = zoo.trained_many(base, seeds)   # a look's seeds stacked (vmap)
-        scheduled = [trained_variant(zoo, base, s, schedule=schedule) for s in seeds]
+        scheduled = trained_variants(zoo, base, seeds, schedule=schedule)
         return {name: [evaluate(t.model, t.data.x_test, t.data.y_test)[1] for t in runs]
                 for name, runs in (("scheduled", scheduled), ("constant", constant))}
 

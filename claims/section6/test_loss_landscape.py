@@ -81,8 +81,7 @@ def minimum_curves(zoo, recipe, seeds: list[int], trained: bool) -> dict[str, li
     direction), their smallest log rise away from α = 0 ("log rise"; > 0 when L(0) is the minimum along every
     direction), and whether the model's state stayed bit-identical while they were evaluated ("untouched")."""
     out: dict[str, list] = {"curves": [], "log rise": [], "untouched": []}
-    for seed in seeds:
-        run = zoo.trained(recipe, seed)
+    for seed, run in zip(seeds, zoo.trained_many(recipe, seeds)):
         model = (run.model if trained else zoo.build(recipe, seed)).to(run.data.x_train.device).eval()
         snapshot, (x, y) = ls.state_snapshot(model), _eval_data(run)
         curves = [ls.curve_1d(model, ls.random_direction(model, _direction_seed(seed, k)), ALPHAS_1D, x, y)
@@ -129,8 +128,7 @@ def rescaling_curves(zoo, recipe, seeds: list[int], normalize: bool) -> dict[str
     the relative max logit difference rescaled vs original ("logit_gap"), and the 1-D loss curves along the
     same (filter-normalized or raw) direction "before" and "after" rescaling."""
     out: dict[str, list] = {"factors": [], "logit_gap": [], "before": [], "after": []}
-    for seed in seeds:
-        run = zoo.trained(recipe, seed)
+    for seed, run in zip(seeds, zoo.trained_many(recipe, seeds)):
         rng = np.random.default_rng(_direction_seed(seed, "rescaling"))
         factors = np.exp(rng.uniform(*np.log(SCALE_RANGE), size=len(run.model.blocks))).tolist()
         scaled, (x, y) = ls.rescaled_copy(run.model, factors), _eval_data(run)
@@ -176,9 +174,10 @@ def landscape_shapes(zoo, twins: dict, seeds: list[int]) -> dict[str, list]:
     seeds."""
     step, mid = ALPHAS_2D[1] - ALPHAS_2D[0], len(ALPHAS_2D) // 2
     out: dict[str, list] = {}
-    for seed in seeds:
-        for name, recipe in twins.items():
-            run = zoo.trained(recipe, seed)
+    runs = {name: zoo.trained_many(recipe, seeds) for name, recipe in twins.items()}
+    for i, seed in enumerate(seeds):
+        for name in twins:
+            run = runs[name][i]
             d1, d2 = (ls.random_direction(run.model, _direction_seed(seed, k)) for k in range(2))
             surface = ls.surface_2d(run.model, d1, d2, ALPHAS_2D, *_eval_data(run))
             for key, value in ((f"surface {name}", surface),

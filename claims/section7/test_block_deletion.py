@@ -50,7 +50,7 @@ def deletion_effects(zoo, recipe, seeds: list[int]) -> dict:
     (seeds, blocks)), "removable" (per test sample, blocks deleted greedily together without changing its
     prediction) and "theta_unchanged" (whether the model's state is bit-identical after all deletions)."""
     drops, removable, unchanged = [], [], []
-    for run in (zoo.trained(recipe, s) for s in seeds):
+    for run in zoo.trained_many(recipe, seeds):
         before = {k: v.clone() for k, v in run.model.state_dict().items()}
         full, deleted = deletion_accuracies(run.model, run.data.x_test, run.data.y_test)
         drops.append(full - np.array(deleted))

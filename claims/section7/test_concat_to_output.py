@@ -58,10 +58,9 @@ def gradients_and_training(zoo, recipe, seeds: list[int]) -> dict:
     """Per seed, for `recipe`: "grad_norms" (||dL/dW_i|| of every hidden layer at initialization, whole
     training split), "train_loss" after training (whole training split) and "loss_curve" (per epoch)."""
     out = {"grad_norms": [], "train_loss": [], "loss_curve": []}
-    for seed in seeds:
+    for seed, trained in zip(seeds, zoo.trained_many(recipe, seeds)):
         data = zoo.data(recipe.data, seed)
         out["grad_norms"].append(hidden_grad_norms(zoo.build(recipe, seed), data.x_train, data.y_train))
-        trained = zoo.trained(recipe, seed)
         out["train_loss"].append(evaluate(trained.model, trained.data.x_train, trained.data.y_train)[0])
         out["loss_curve"].append(trained.history.train_loss)
     return out

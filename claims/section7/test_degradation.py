@@ -46,7 +46,7 @@ CARD = Card(
 def training_fit(zoo, recipe, seeds: list[int]) -> dict:
     """Per seed, for the twin of `recipe`: "train_loss" (whole training split, eval mode), "train_hits" ((correct,
     samples) on the training split) and "loss_curve" (the running training loss per epoch)."""
-    runs = [zoo.trained(recipe, s) for s in seeds]
+    runs = zoo.trained_many(recipe, seeds)
     return {"train_loss": [train_loss(t) for t in runs], "train_hits": [train_hits(t) for t in runs],
             "loss_curve": [t.history.train_loss for t in runs]}
 
