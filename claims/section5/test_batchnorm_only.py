@@ -8,6 +8,7 @@ import numpy as np
 
 from claimcheck import stats
 from claimcheck.evidence import Card, claim
+from claimcheck.memo import measurement
 from claims.section5.subset_training import SubsetTraining, TrainableSubset, bn_parameters, cosine
 from claims.shared.residual_cnn import residual_cnn_recipe
 from fixtures.training import TrainSpec, evaluate
@@ -69,10 +70,12 @@ def accuracy_on_test(model, data) -> float:
     return evaluate(model, data.x_test, data.y_test)[1]
 
 
+@measurement
 def subset_accuracies(zoo, profile, seeds: list[int], subset: SubsetTraining) -> list[float]:
     return [accuracy_on_test(*trained_subset(zoo, profile, s, subset)) for s in seeds]
 
 
+@measurement
 def untrained_accuracies(zoo, profile, seeds: list[int]) -> list[float]:
     recipe = residual_cnn_recipe(profile)
     return [accuracy_on_test(zoo.build(recipe, s).eval(), zoo.data(recipe.data, s)) for s in seeds]

@@ -76,20 +76,30 @@ def logits_or_error(model: nn.Module, size: tuple[int, int]) -> tuple[tuple | No
     return tuple(out.shape), "finite" if bool(torch.isfinite(out).all()) else "non-finite"
 
 
-@claim(CARD)
-def test_resnet50_gives_logits_at_every_input_size_with_the_same_weights(arm, evidence):
-    model = models.resnet50(weights=None).eval() if arm == "claim" else flatten_head_resnet50()
+@measurement
+def resnet50_outputs(zoo, flatten_head: bool) -> dict:
+    """One random image per size through resnet50(weights=None) (or its flatten-head variant): per size the
+    logits' shape (None on an error) and a note, the pooling layer's output shapes, and whether the weights
+    stayed bit-identical."""
+    model = flatten_head_resnet50() if flatten_head else models.resnet50(weights=None).eval()
     snapshot, pooled = state_snapshot(model), []
     hook = model.avgpool.register_forward_hook(lambda m, i, o: pooled.append(tuple(o.shape)))
     try:
-        results = {size: logits_or_error(model, size) for size in SIZES}
+        results = [logits_or_error(model, size) for size in SIZES]
     finally:
         hook.remove()
+    return {"results": results, "pooled": pooled, "unchanged": same_state(model, snapshot)}
+
+
+@claim(CARD)
+def test_resnet50_gives_logits_at_every_input_size_with_the_same_weights(arm, evidence, zoo):
+    measured = resnet50_outputs(zoo, flatten_head=arm != "claim")
+    results, pooled = dict(zip(SIZES, measured["results"])), measured["pooled"]
     ok = {size: shape == (1, 1000) and note == "finite" for size, (shape, note) in results.items()}
     evidence.table("Output per input size", ["H x W", "logits", "detail"],
                    [[f"{h} x {w}", str(results[h, w][0]), results[h, w][1]] for h, w in SIZES])
     evidence.note(f"avgpool output shapes: {pooled}")
-    evidence.check(stats.exact(same_state(model, snapshot), name="the weights are unchanged after every forward",
+    evidence.check(stats.exact(measured["unchanged"], name="the weights are unchanged after every forward",
                                detail="state_dict compared bit for bit"), expect=True)
     evidence.check(stats.exact(ok[DESIGN_SIZE, DESIGN_SIZE], detail=str(results[DESIGN_SIZE, DESIGN_SIZE]),
                                name=f"1,000 finite logits at {DESIGN_SIZE} x {DESIGN_SIZE}"), expect=True)
