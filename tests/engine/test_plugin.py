@@ -89,7 +89,7 @@ def test_the_projects_weights_option_joins_the_run_identity(project, tmp_path):
     project.makeconftest("def pytest_sessionfinish(session):\n"
                          "    from claimcheck.plugin import session_key\n"
                          "    print('IDENTITY', dict(session.config.stash[session_key].run.project_identity))\n")
-    result = project.runpytest_subprocess("-p", "fixtures.plugin", f"--resnet50-weights={weights}",
+    result = project.runpytest_inprocess("-p", "fixtures.plugin", f"--resnet50-weights={weights}",
                                           "--claims-cache", str(project.path / "cache"), "-s")
     result.assert_outcomes(passed=2, xfailed=1)
     from claimcheck.identity import file_identity
@@ -100,8 +100,8 @@ def test_the_projects_weights_option_joins_the_run_identity(project, tmp_path):
 def test_folder_options_take_a_separate_value_even_when_the_folder_exists(project):
     cache = project.path / "existing-cache"          # inside the project: pytest still finds its ini file
     cache.mkdir()
-    result = project.runpytest_subprocess("--claims-cache", str(cache), "--claims-report", str(project.path / "rep"),
-                                          "--claims-scale", "smoke")
+    result = project.runpytest_inprocess("--claims-cache", str(cache), "--claims-report", str(project.path / "rep"),
+                                         "--claims-scale", "smoke")
     result.assert_outcomes(passed=2, xfailed=1)
     assert (project.path / "rep" / "claims.json").is_file()
 
@@ -340,9 +340,9 @@ def test_a_run_without_the_reference_says_nothing_of_it(project):
 def test_a_folder_outside_the_project_given_as_two_words_is_a_usage_error_that_says_to_use_equals(
         project, tmp_path_factory):
     outside = tmp_path_factory.mktemp("outside-cache")
-    result = project.runpytest_subprocess("--claims-cache", str(outside), "--claims-scale", "smoke")
+    result = project.runpytest_inprocess("--claims-cache", str(outside), "--claims-scale", "smoke")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines([f"*--claims-cache {outside}*did not read the project's ini file*"
                                  f"--claims-cache={outside}*"])
-    project.runpytest_subprocess(f"--claims-cache={outside}", "--claims-scale", "smoke").assert_outcomes(
+    project.runpytest_inprocess(f"--claims-cache={outside}", "--claims-scale", "smoke").assert_outcomes(
         passed=2, xfailed=1)
