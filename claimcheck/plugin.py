@@ -363,14 +363,34 @@ def longest_files_first(items: list, durations_file: Path) -> None:
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_xdist_make_scheduler(config, log):
-    """`-n N` hands out whole test files (xdist's loadfile), not single tests: a claim's tests and its
-    control share trained models, and on two workers at once one would wait for the other's lock.
-    An explicit `--dist` other than the default `load` is respected."""
+    """`-n N` hands out whole claim files, not single claim tests: a claim's tests and its control share
+    trained models, and on two workers at once one would wait for the other's lock. Every other test is
+    handed out alone, so that a long file of engine tests does not end the run on one worker while the
+    other sits idle. An explicit `--dist` other than the default `load` is respected."""
     if config.getoption("dist") != "load":
         return None
+    return claim_file_scheduling(config, log)
+
+
+def claim_file_scheduling(config, log):
+    """xdist's file-wise scheduling, with one work unit per test outside the files that hold claim arms."""
     from xdist.scheduler import LoadFileScheduling
 
-    return LoadFileScheduling(config, log)
+    class ClaimFileScheduling(LoadFileScheduling):
+        claim_files: set[str] | None = None
+
+        def _split_scope(self, nodeid: str) -> str:
+            if self.claim_files is None:   # the collection is complete when the queue is built
+                self.claim_files = {n.split("::", 1)[0] for n in self.collection if is_claim_arm(n)}
+            file = nodeid.split("::", 1)[0]
+            return file if file in self.claim_files else nodeid
+
+    return ClaimFileScheduling(config, log)
+
+
+def is_claim_arm(nodeid: str) -> bool:
+    """Whether a test id is an arm of a claim (`claimcheck.evidence.claim` parametrizes them by arm)."""
+    return nodeid.endswith(("[claim]", "[control]"))
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -276,8 +277,6 @@ def test_merge_command_reports_malformed_input_and_failed_arms(tmp_path, capsys)
 
 
 def test_an_xdist_controller_leaves_auto_to_its_workers_and_adopts_their_device(tmp_path):
-    from types import SimpleNamespace
-
     from claimcheck import config as cfg
     from claimcheck.plugin import PAYLOAD_KEY, ClaimSession, _is_xdist_controller
 
@@ -297,8 +296,6 @@ def test_an_xdist_controller_leaves_auto_to_its_workers_and_adopts_their_device(
 
 
 def test_xdist_queue_holds_files_together_longest_total_first(tmp_path):
-    from types import SimpleNamespace
-
     from claimcheck.plugin import longest_files_first
 
     def item(path, name):
@@ -346,3 +343,14 @@ def test_a_folder_outside_the_project_given_as_two_words_is_a_usage_error_that_s
                                  f"--claims-cache={outside}*"])
     project.runpytest_inprocess(f"--claims-cache={outside}", "--claims-scale", "smoke").assert_outcomes(
         passed=2, xfailed=1)
+
+
+def test_xdist_hands_out_claim_files_whole_and_other_tests_one_by_one():
+    from claimcheck.plugin import claim_file_scheduling
+
+    config = SimpleNamespace(getvalue=lambda name: {"tx": ["popen"] * 2}.get(name))   # `-n 2`, as xdist sees it
+    scheduler = claim_file_scheduling(config, None)
+    scheduler.collection = ["claims/test_c.py::test_a[claim]", "claims/test_c.py::test_a[control]",
+                            "claims/test_c.py::test_b[claim]", "tests/test_u.py::test_x", "tests/test_u.py::test_y"]
+    scopes = [scheduler._split_scope(n) for n in scheduler.collection]
+    assert scopes == ["claims/test_c.py"] * 3 + ["tests/test_u.py::test_x", "tests/test_u.py::test_y"]
