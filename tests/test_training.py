@@ -57,18 +57,20 @@ def test_stacked_training_refuses_early_stopping():
                       seeds=SEEDS[:2])
 
 
-def test_stacked_training_with_a_schedule_and_a_custom_loss_equals_sequential_training_exactly():
-    """Buffer-free nets stack bit for bit (measured: every parameter identical after 3 epochs), with a learning
-    rate schedule and a loss of (logits, targets) applied to each seed as `train` applies them."""
+def test_stacked_training_with_a_schedule_and_a_custom_loss_equals_sequential_training():
+    """A learning-rate schedule and a loss of (logits, targets) apply to each stacked seed as `train` applies
+    them. Measured here: every parameter bit-identical after 3 epochs; batched and single matmuls may round
+    differently on another processor, hence PARAM_TOL."""
     kw = dict(loss_fn=ConfidencePenalizedCE(0.3), lr_at=lambda step: 1e-3 * (1 + step % 7))
     datas = [datasets.digits(s) for s in SEEDS]
     sequential, stacked = fresh_models(), fresh_models()
     seq_hist = [train(m, d, SPEC, seed=s, **kw) for m, d, s in zip(sequential, datas, SEEDS)]
     stk_hist = train_stacked(stacked, datas, SPEC, seeds=SEEDS, **kw)
     for m_seq, m_stk in zip(sequential, stacked):
-        assert all(torch.equal(p, q) for p, q in zip(m_seq.state_dict().values(), m_stk.state_dict().values()))
+        diff = max((p - q).abs().max().item() for p, q in zip(m_seq.parameters(), m_stk.parameters()))
+        assert diff < PARAM_TOL, diff
     for h_seq, h_stk in zip(seq_hist, stk_hist):
-        assert h_seq.train_loss == pytest.approx(h_stk.train_loss, rel=1e-5)
+        assert h_seq.train_loss == pytest.approx(h_stk.train_loss, rel=1e-4)
 
 
 BN_CONFIG = ResMLPConfig(64, 16, 2, 10)   # Linear -> BatchNorm -> ReLU blocks

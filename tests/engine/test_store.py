@@ -52,13 +52,18 @@ def test_truncated_payload_is_rebuilt_with_a_warning(tmp_path):
     assert Store(tmp_path).get_or_build(SPEC, build_counting(built)).loaded
 
 
+def edit_sidecar(store: Store, edit) -> None:
+    """Apply `edit` to the stored sidecar JSON of SPEC, as a hand edit or a stray copy would."""
+    meta_path = store.paths(SPEC)[1]
+    meta = json.loads(meta_path.read_text())
+    edit(meta)
+    meta_path.write_text(json.dumps(meta))
+
+
 def test_mismatched_sidecar_is_rebuilt_with_a_warning(tmp_path):
     store, built = Store(tmp_path), []
     store.get_or_build(SPEC, build_counting(built))
-    meta_path = store.paths(SPEC)[1]
-    meta = json.loads(meta_path.read_text())
-    meta["spec"]["seed"] = 99
-    meta_path.write_text(json.dumps(meta))
+    edit_sidecar(store, lambda meta: meta["spec"].update(seed=99))
     with pytest.warns(CacheRebuildWarning, match="does not match"):
         store.get_or_build(SPEC, build_counting(built))
     assert len(built) == 2
@@ -77,10 +82,7 @@ def test_a_sidecar_of_the_wrong_shape_is_rebuilt(tmp_path, sidecar):
 def test_an_edited_metric_is_caught_by_its_hash(tmp_path):
     store, built = Store(tmp_path), []
     store.get_or_build(SPEC, build_counting(built))
-    meta_path = store.paths(SPEC)[1]
-    meta = json.loads(meta_path.read_text())
-    meta["metrics"]["acc"] = 0.99
-    meta_path.write_text(json.dumps(meta))
+    edit_sidecar(store, lambda meta: meta["metrics"].update(acc=0.99))
     with pytest.warns(CacheRebuildWarning, match="metrics do not match"):
         entry = store.get_or_build(SPEC, build_counting(built))
     assert entry.meta["metrics"]["acc"] == 0.5
