@@ -1,4 +1,4 @@
-"""Independent networks evaluated as one module: M members' parameters stacked, forward vmapped.
+"""Independent networks evaluated as one module: M members' layers stacked (models.seed_stack).
 
 Training M small networks one by one is overhead-bound on a CPU; stacking them into one module that
 `fixtures.training.train` optimizes with a summed loss trains each member exactly as alone (Adam and
@@ -14,15 +14,17 @@ from typing import Any
 
 import torch
 from torch import nn
-from torch.func import functional_call, stack_module_state, vmap
 from torch.nn import functional as F
+
+from models.seed_stack import stack_seeds
 
 
 class StackedMembers(nn.Module):
-    """Members of one architecture without buffers: forward(x) -> (M, B, outputs).
+    """Members of one architecture of Linear and BatchNorm1d layers: forward(x) -> (M, B, outputs).
 
     sample_dims: dimensions of one input sample (1 for vectors, 3 for images). x of shape (B, *sample)
-    is shared by every member; x of shape (M, B, *sample) gives member m its own x[m].
+    is shared by every member; x of shape (M, B, *sample) gives member m its own x[m]. Each member's
+    BatchNorm statistics are its own.
     """
 
     def __init__(self, members: list[nn.Module], *, sample_dims: int = 1):
@@ -31,34 +33,25 @@ class StackedMembers(nn.Module):
             raise ValueError("StackedMembers needs at least one member")
         if sample_dims < 1:
             raise ValueError(f"sample_dims must be >= 1, got {sample_dims}")
-        if any(True for m in members for _ in m.buffers()):
-            raise ValueError("StackedMembers cannot stack members with buffers (e.g. BatchNorm)")
-        params, _ = stack_module_state(members)
-        self._names = list(params)
-        self.stacked = nn.ParameterList(nn.Parameter(params[n].detach().clone()) for n in self._names)
-        self._template = [copy.deepcopy(members[0]).to("meta")]  # a list: not a registered submodule
+        self.net = stack_seeds(members)
         self.members = len(members)
         self.sample_dims = sample_dims
 
-    def _params(self) -> dict[str, torch.Tensor]:
-        return dict(zip(self._names, self.stacked))
-
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        def one(params, xm):
-            return functional_call(self._template[0], params, (xm,))
         if x.dim() == self.sample_dims + 1:
-            return vmap(one, in_dims=(0, None))(self._params(), x)
-        if x.dim() != self.sample_dims + 2 or x.shape[0] != self.members:
+            x = x.unsqueeze(0).expand(self.members, *x.shape)
+        elif x.dim() != self.sample_dims + 2 or x.shape[0] != self.members:
             raise ValueError(f"expected x of shape (B, ...) or ({self.members}, B, ...) with {self.sample_dims} "
                              f"sample dimension(s), got {tuple(x.shape)}")
-        return vmap(one)(self._params(), x)
+        out = self.net(x.reshape(-1, *x.shape[2:]))                       # (M*B, outputs), member by member
+        return out.reshape(self.members, x.shape[1], -1)
 
     def member(self, index: int, like: nn.Module) -> nn.Module:
-        """Member `index` as a plain module (a copy of `like` with that member's weights)."""
+        """Member `index` as a plain module (a copy of `like` with that member's weights and buffers)."""
         if not 0 <= index < self.members:
             raise ValueError(f"member index must be in [0, {self.members}), got {index}")
         module = copy.deepcopy(like)
-        module.load_state_dict({n: p[index].detach().clone() for n, p in zip(self._names, self.stacked)})
+        module.load_state_dict({n: v[index].detach().clone() for n, v in self.net.state_dict().items()})
         return module
 
 
@@ -70,7 +63,7 @@ def stacked_cross_entropy(logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor
 
 @dataclasses.dataclass(frozen=True)
 class MembersConfig:
-    """Members of one buffer-free architecture trained as one StackedMembers module (a Recipe's arch).
+    """Members of one architecture trained as one StackedMembers module (a Recipe's arch).
 
     init_of[m]: which initialization member m starts from. Distinct initializations are drawn in order from
     torch's generator (the zoo seeds it per seed), so members with the same index start identical."""

@@ -116,6 +116,7 @@ def test_the_zoo_stacks_seeds_where_stacking_pays_and_trains_a_bn_net_stacked_on
     import dataclasses
 
     from claims.section6.resolution import RRC
+    from models.mlp import MLPConfig
     from models.proposals import WarmupCosine
     from models.residual import ConvNetConfig, ResMLPConfig
 
@@ -126,8 +127,8 @@ def test_the_zoo_stacks_seeds_where_stacking_pays_and_trains_a_bn_net_stacked_on
     assert zoo.stackable(bn)                                                        # BatchNorm: buffers stack
     assert not zoo.stackable(dataclasses.replace(recipe, arch=ConvNetConfig(1, 10, channels=4, blocks=1)))
     assert not zoo.stackable(dataclasses.replace(recipe, augment=RRC))
-    assert not zoo.stackable(dataclasses.replace(recipe, train=dataclasses.replace(recipe.train,
-                                                                                    stop_at_train_acc=1.0)))
+    assert zoo.stackable(dataclasses.replace(recipe, train=dataclasses.replace(recipe.train, stop_at_train_acc=1.0)))
+    assert not zoo.stackable(dataclasses.replace(recipe, arch=MLPConfig(64, (512, 512), 10)))    # 300k: no gain
     runs = zoo.trained_many(bn, [1, 2])
     assert zoo.store.counts() == {"loaded": 0, "built": 1}                          # one entry for the look
     assert not torch.equal(runs[0].model.blocks[0].f[1].running_mean, runs[1].model.blocks[0].f[1].running_mean)

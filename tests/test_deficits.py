@@ -14,7 +14,7 @@ from models.stacked import MembersConfig, StackedCrossEntropy, stacked_cross_ent
 def test_members_with_the_same_initialization_start_identical_and_others_differ():
     torch.manual_seed(0)
     model = MembersConfig(MLPConfig(4, (3,), 2), (0, 0, 0, 1)).build()
-    for p in model.stacked:
+    for p in model.parameters():                  # each (members, ...)
         assert torch.equal(p[0], p[1]) and torch.equal(p[0], p[2]) and not torch.equal(p[0], p[3])
     with pytest.raises(ValueError, match="without gaps"):
         MembersConfig(MLPConfig(4, (3,), 2), (0, 2))

@@ -90,7 +90,7 @@ def test_swish_mlp_is_not_worse_than_relu_on_mnist1d(arm, evidence, zoo):
     def accuracies(seeds: list[int]) -> dict[str, list[float]]:
         acc = {}
         for label, act in ((name, (name, param)), ("relu", ("relu", 1.0))):
-            runs = zoo.trained_many(recipe(*act, epochs), seeds)   # a look's seeds stacked (vmap)
+            runs = zoo.trained_many(recipe(*act, epochs), seeds)   # a look's seeds trained stacked
             acc[label] = [evaluate(t.model, t.data.x_test, t.data.y_test)[1] for t in runs]
         return acc
 

@@ -99,7 +99,7 @@ def test_confidence_penalty_lowers_confidence_and_calibration_error_of_an_mnist1
     tag = f"beta={BETA}" if arm == "claim" else "CE replicate"
 
     def metrics(seeds: list[int]) -> dict[str, list[float]]:
-        plain = [calibration(t) for t in zoo.trained_many(base, seeds)]   # a look's seeds stacked (vmap)
+        plain = [calibration(t) for t in zoo.trained_many(base, seeds)]   # a look's seeds trained stacked
         if arm == "claim":
             other = [calibration(t) for t in trained_variants(zoo, base, seeds, loss=ConfidencePenalizedCE(BETA))]
         else:   # an independent cross-entropy run per seed: its own initialization and batch order

@@ -88,7 +88,7 @@ def test_training_with_warmup_cosine_is_not_worse_than_a_constant_learning_rate(
     schedule = WarmupCosine(peak, steps, round(WARMUP_FRACTION * steps))
 
     def accuracies(seeds: list[int]) -> dict[str, list[float]]:
-        constant = zoo.trained_many(base, seeds)   # a look's seeds stacked (vmap)
+        constant = zoo.trained_many(base, seeds)   # a look's seeds trained stacked
         scheduled = trained_variants(zoo, base, seeds, schedule=schedule)
         return {name: [evaluate(t.model, t.data.x_test, t.data.y_test)[1] for t in runs]
                 for name, runs in (("scheduled", scheduled), ("constant", constant))}
