@@ -34,8 +34,13 @@ def test_stacked_cross_entropy_is_the_sum_of_member_losses():
     torch.testing.assert_close(stacked_cross_entropy(logits, y), expected)
 
 
-def test_training_the_stack_trains_each_member_as_if_alone():
-    nets = members(2, seed=1)
+@pytest.mark.parametrize("batchnorm", [False, True])
+def test_training_the_stack_trains_each_member_as_if_alone(batchnorm):
+    """Measured bit-identical here, BatchNorm included; another processor may round a batched and a single
+    matmul differently, and a bias that feeds a BatchNorm has a zero true gradient, so Adam turns such rounding
+    into steps of up to lr (tests/test_training.py): it and the running means it shifts get a wider bound."""
+    torch.manual_seed(1)
+    nets = [MLPConfig(5, (7, 6), 3, batchnorm=batchnorm).build() for _ in range(2)]
     alone = [copy.deepcopy(n) for n in nets]
     gen = torch.Generator().manual_seed(0)
     data = Split("toy", torch.randn(40, 5, generator=gen), torch.randint(0, 3, (40,), generator=gen),
@@ -43,32 +48,16 @@ def test_training_the_stack_trains_each_member_as_if_alone():
     spec = TrainSpec(epochs=3, lr=1e-2, batch_size=8)
     stack = StackedMembers(nets)
     train(stack, data, spec, seed=7, loss_fn=stacked_cross_entropy)
-    for i, net in enumerate(alone):
-        train(net, data, spec, seed=7)
-        trained = stack.member(i, net)
-        for a, b in zip(trained.parameters(), net.parameters()):
-            torch.testing.assert_close(a, b, atol=1e-5, rtol=1e-4)
-
-
-def test_batchnorm_members_train_as_if_alone_with_their_own_statistics():
-    torch.manual_seed(2)
-    nets = [MLPConfig(5, (7, 6), 3, batchnorm=True).build() for _ in range(2)]
-    alone = [copy.deepcopy(n) for n in nets]
-    gen = torch.Generator().manual_seed(0)
-    data = Split("toy", torch.randn(40, 5, generator=gen), torch.randint(0, 3, (40,), generator=gen),
-                 torch.randn(10, 5), torch.randint(0, 3, (10,)), 3)
-    spec = TrainSpec(epochs=3, lr=1e-2, batch_size=8)
-    stack = StackedMembers(nets)
-    train(stack, data, spec, seed=7, loss_fn=stacked_cross_entropy)
+    steps = spec.epochs * len(data.y_train) // spec.batch_size
     for i, net in enumerate(alone):
         train(net, data, spec, seed=7)
         trained = stack.member(i, net)
         for (name, a), b in zip(trained.state_dict().items(), net.state_dict().values()):
-            # BN's pre-bias has a zero true gradient: Adam turns rounding into steps of up to lr (test_training.py)
-            tol = 2 * spec.lr * 15 if name.endswith("0.bias") or name.endswith("running_mean") else 1e-5
-            assert (a.double() - b.double()).abs().max() <= tol, name
-    means = [stack.member(i, alone[i]).state_dict()["hidden.0.1.running_mean"] for i in range(2)]
-    assert not torch.allclose(means[0], means[1])
+            noisy = batchnorm and (name.startswith("hidden.") and name.endswith(".0.bias") or "running_mean" in name)
+            assert (a.double() - b.double()).abs().max() <= (2 * spec.lr * steps if noisy else 1e-5), name
+    if batchnorm:   # each member's statistics are its own
+        means = [stack.member(i, alone[i]).state_dict()["hidden.0.1.running_mean"] for i in range(2)]
+        assert not torch.allclose(means[0], means[1])
 
 
 def test_stack_rejects_empty_lists_unstackable_layers_and_wrong_input_shapes():
