@@ -78,8 +78,12 @@ class SeedBatchNorm1d(nn.Module):
 
 def can_stack(model: nn.Module) -> bool:
     """Whether every parameter and buffer of `model` belongs to a Linear or BatchNorm1d layer that
-    `stack_seeds` can replace."""
+    `stack_seeds` can replace, and no layer draws random numbers (dropout would draw one seed's masks from
+    a stream shared with the others, so a seed would not train as it does alone). A parameter-free module
+    that mixes the rows of a batch would break the row-per-seed layout: none of the project's models has one."""
     for module in model.modules():
+        if isinstance(module, nn.modules.dropout._DropoutNd):
+            return False
         if isinstance(module, nn.BatchNorm1d):
             if module.momentum is None or not module.affine or not module.track_running_stats:
                 return False

@@ -61,6 +61,7 @@ def test_only_linear_and_batchnorm1d_state_can_be_stacked():
     assert can_stack(MLPConfig(6, (5,), 3, batchnorm=True).build())
     assert not can_stack(ConvNetConfig(1, 10, channels=4, blocks=1).build())
     assert not can_stack(nn.Sequential(nn.Linear(3, 3), nn.BatchNorm1d(3, momentum=None)))
+    assert not can_stack(nn.Sequential(nn.Linear(3, 3), nn.Dropout(0.5)))        # masks from a shared stream
     with pytest.raises(ValueError, match="cannot be stacked"):
         stack_seeds([ConvNetConfig(1, 10, channels=4, blocks=1).build()])
     with pytest.raises(ValueError, match="one architecture"):
