@@ -52,7 +52,7 @@ class SeedBatchNorm1d(nn.Module):
     def __init__(self, layers: list[nn.BatchNorm1d]):
         super().__init__()
         first = layers[0]
-        if first.momentum is None or not first.affine or not first.track_running_stats:
+        if not _stackable_batchnorm(first):
             raise ValueError("SeedBatchNorm1d stacks affine BatchNorm1d layers with running statistics and a "
                              "momentum")
         self.seeds, self.channels = len(layers), first.num_features
@@ -76,6 +76,10 @@ class SeedBatchNorm1d(nn.Module):
         return out.reshape(-1, s, c).transpose(0, 1).reshape(-1, c)
 
 
+def _stackable_batchnorm(module: nn.BatchNorm1d) -> bool:
+    return module.momentum is not None and module.affine and module.track_running_stats
+
+
 def can_stack(model: nn.Module) -> bool:
     """Whether every parameter and buffer of `model` belongs to a Linear or BatchNorm1d layer that
     `stack_seeds` can replace, and no layer draws random numbers (dropout would draw one seed's masks from
@@ -85,7 +89,7 @@ def can_stack(model: nn.Module) -> bool:
         if isinstance(module, nn.modules.dropout._DropoutNd):
             return False
         if isinstance(module, nn.BatchNorm1d):
-            if module.momentum is None or not module.affine or not module.track_running_stats:
+            if not _stackable_batchnorm(module):
                 return False
         elif not isinstance(module, STACKABLE):
             if any(True for _ in module.parameters(recurse=False)) or any(True for _ in module.buffers(recurse=False)):
@@ -116,8 +120,12 @@ def stack_seeds(models: list[nn.Module]) -> nn.Module:
     return stacked
 
 
+def seed_state(stacked: nn.Module, index: int) -> dict[str, torch.Tensor]:
+    """Seed `index`'s state dict (a copy), in the keys of the models that were stacked."""
+    return {k: v[index].detach().clone() for k, v in stacked.state_dict().items()}
+
+
 def unstack_into(stacked: nn.Module, models: list[nn.Module]) -> None:
     """Load seed i's slice of the stacked state into models[i]."""
-    state = stacked.state_dict()
     for i, model in enumerate(models):
-        model.load_state_dict({k: v[i].detach().clone() for k, v in state.items()})
+        model.load_state_dict(seed_state(stacked, i))

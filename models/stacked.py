@@ -16,7 +16,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from models.seed_stack import stack_seeds
+from models.seed_stack import seed_state, stack_seeds
 
 
 class StackedMembers(nn.Module):
@@ -51,7 +51,7 @@ class StackedMembers(nn.Module):
         if not 0 <= index < self.members:
             raise ValueError(f"member index must be in [0, {self.members}), got {index}")
         module = copy.deepcopy(like)
-        module.load_state_dict({n: v[index].detach().clone() for n, v in self.net.state_dict().items()})
+        module.load_state_dict(seed_state(self.net, index))
         return module
 
 
