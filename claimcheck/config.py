@@ -65,6 +65,7 @@ class RunConfig:
     project_identity: tuple[tuple[str, object], ...] = ()  # from pytest_claims_run_identity hooks
     title: str = "claimcheck"              # ini claims_title: names the report, the summary and the header
     reference_s: float | None = None       # --claims-reference: the project's reference workload, measured first
+    shard: tuple[int, int] | None = None   # --claims-shard G/N: (G, N)
 
     @property
     def scale(self) -> str:
@@ -129,6 +130,16 @@ def writable_folder(flag: str, value: str, root: Path) -> Path:
     return path
 
 
+def parse_shard(value: str) -> tuple[int, int]:
+    """--claims-shard G/N: group G (1-based) of N groups."""
+    group, _, groups = value.partition("/")
+    if not (group.strip().isdigit() and groups.strip().isdigit()) or not 1 <= int(group) <= int(groups):
+        raise argparse.ArgumentTypeError(f"--claims-shard: invalid value {value!r}; expected G/N with "
+                                         f"1 <= G <= N, e.g. 1/3")
+    return int(group), int(groups)
+
+
+parse_shard.__name__ = "claims_shard"
 parse_seed_count = _int_at_least("--claims-seeds", 2)
 parse_seed_base = _int_at_least("--claims-seed", 0)
 

@@ -49,6 +49,7 @@ def absorb(entries: dict[str, dict], report) -> None:
             del entries[report.nodeid]  # the benchmark pass reports only what it measured
     elif report.failed:  # e.g. an xdist worker that crashed while running the test
         entry["outcome"], entry["message"] = "failed", "crashed: " + _message(report)
+        entry.setdefault("crashes", []).append(entry["message"])  # kept when xdist reruns the test
 
 
 def outcome_of(report) -> tuple[str, str]:
@@ -106,6 +107,8 @@ def build(entries: dict[str, dict], run, wall_s: float, root: Path) -> dict:
             "seed_base": run.seed_base, "device": run.device,
             "finished": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
             "wall_s": round(wall_s, 2), "versions": _versions(run.packages), "git_commit": _git_commit(root)}
+    if run.shard is not None:
+        meta["shard"] = {"group": run.shard[0], "groups": run.shard[1]}
     if run.reference_s:
         meta["reference_s"] = round(run.reference_s, 3)
         meta["wall_ratio"] = round(wall_s / run.reference_s, 2)
@@ -222,7 +225,9 @@ def count_line(doc: dict) -> str:
               f"{verdicts.count('NOT REPRODUCED (strict xfail)')} xfail",
               f"{sum(v.startswith('SKIPPED') for v in verdicts)} skipped")
     other = len(verdicts) - sum(int(c.split()[0]) for c in counts)
-    return "claim arms: " + " / ".join(counts) + (f" / {other} other" if other else "")
+    crashed = sum(1 for arm in arms if arm.get("crashes"))
+    return ("claim arms: " + " / ".join(counts) + (f" / {other} other" if other else "")
+            + (f" / {crashed} whose worker crashed (see its card)" if crashed else ""))
 
 
 def _cache_use(arm: dict) -> str:

@@ -41,7 +41,8 @@ def project(pytester, monkeypatch):
     # The toy claims need neither models nor hypothesis: without fixtures.plugin and with --claims-device cpu
     # nothing imports torch, which keeps the subprocess runs (xdist, shards) cheap.
     pytester.makeini("[pytest]\naddopts = --strict-markers -p claimcheck.plugin -p no:benchmark "
-                     "-p no:hypothesispytest --claims-device cpu\nxfail_strict = true\n")
+                     "-p no:hypothesispytest --claims-device cpu\nxfail_strict = true\n"
+                     "claims_id_pattern = ^[0-9]+\\.[0-9]+$\n")
     pytester.makepyfile(test_toy=CLAIMS)
     return pytester
 
@@ -230,18 +231,26 @@ def _stable(doc: dict) -> list:
 def test_two_shards_merged_equal_a_single_run(project):
     from claimcheck.merge import merge
 
+    project.makepyfile(test_toy_copy=CLAIMS.replace('id="9.', 'id="8.'))   # two claim files for two shards
     run(project, "--claims-scale", "smoke")
     single = json.loads((project.path / "reports" / "claims.json").read_text())
     shards = []
     for group in ("1", "2"):
         out = project.path / f"shard{group}"
-        result = run(project, "--claims-scale", "smoke", "--splits", "2", "--group", group, "--claims-report", str(out))
+        result = run(project, "--claims-scale", "smoke", "--claims-shard", f"{group}/2", "--claims-report", str(out))
         assert result.ret == 0
         shards.append(json.loads((out / "claims.json").read_text()))
     assert all(doc["claims"] for doc in shards), "each shard must hold some claims"
+    assert [doc["run"]["shard"] for doc in shards] == [{"group": 1, "groups": 2}, {"group": 2, "groups": 2}]
+    assert {arm["test"].split("::")[0] for arm in _arms(shards[0])}.isdisjoint(
+        arm["test"].split("::")[0] for arm in _arms(shards[1])), "a test file runs whole in one shard"
     merged = merge(shards)
     assert _stable(merged) == _stable(single)
     assert merged["run"]["shards"] == 2
+
+
+def _arms(doc: dict) -> list[dict]:
+    return [arm for rec in doc["claims"] for arms in rec["arms"].values() for arm in arms]
 
 
 def test_merge_refuses_shards_of_different_runs(project):
