@@ -6,14 +6,17 @@ from claimcheck.stats import fmt
 
 
 def render_markdown(doc: dict) -> str:
-    out = render_overview(doc)
+    out = render_overview(doc, links=True)
     for rec in doc["claims"]:
         out.extend(_card(rec))
     return "\n".join(out) + "\n"
 
 
-def render_overview(doc: dict) -> list[str]:
-    """The report's head: run line, partial notice, error-rate rule, green estimate and the verdict table."""
+def render_overview(doc: dict, links: bool = False) -> list[str]:
+    """The report's head: run line, partial notice, error-rate rule, green estimate and the verdict table.
+
+    links=True makes each id a link to its card below; without the cards (a CI job summary, where a link
+    relative to a report file leads nowhere) the overview has no links."""
     run = doc["run"]
     versions = ", ".join(f"{name} {version}" for name, version in run["versions"].items() if name != "platform")
     out = [f"# {run.get('title', 'claimcheck')} report", "",
@@ -30,7 +33,8 @@ def render_overview(doc: dict) -> list[str]:
     for rec in doc["claims"]:
         claim = "; ".join(_short(a["verdict"]) for a in rec["arms"].get("claim", [])) or "-"
         control = "; ".join(_short(a["verdict"]) for a in rec["arms"].get("control", [])) or "(none)"
-        out.append(f"| [{rec['id']}](#claim-{rec['id'].replace('.', '-')}) | {rec['title']} | {claim} | {control} |")
+        ref = f"[{rec['id']}](#{card_anchor(rec)})" if links else rec["id"]
+        out.append(f"| {ref} | {_cell(rec['title'])} | {claim} | {control} |")
     out.append("")
     return out
 
@@ -69,8 +73,13 @@ def _short(verdict: str) -> str:
     return "SKIPPED" if verdict.startswith("SKIPPED") else verdict
 
 
+def card_anchor(rec: dict) -> str:
+    """The id of a claim's card, e.g. claim-2-3 (the Markdown and the HTML report share it)."""
+    return "claim-" + rec["id"].replace(".", "-")
+
+
 def _card(rec: dict) -> list[str]:
-    out = [f'<a id="claim-{rec["id"].replace(".", "-")}"></a>', f"## {rec['id']} — {rec['title']}", "",
+    out = [f'<a id="{card_anchor(rec)}"></a>', f"## {rec['id']} — {rec['title']}", "",
            f"**Exercise.** {rec['question']}", ""]
     not_supported = unsupported_verdict(rec)
     if not_supported:

@@ -1,0 +1,46 @@
+"""claims.md and the CI job summary: every link leads somewhere."""
+from __future__ import annotations
+
+import json
+import re
+
+from claimcheck.cards import render_markdown, render_overview
+from claimcheck.report import finalize
+
+LINK = re.compile(r"\]\(([^)]*)\)")   # [text](target) and ![alt](target)
+CARD = {"question": "q?", "answer": "a.", "method": "m.", "control": "c."}
+RUN = {"scale": "smoke", "seeds": 3, "seed_base": 1, "device": "cpu", "wall_s": 2.0, "versions": {"torch": "2"},
+       "git_commit": "abc"}
+
+
+def doc() -> dict:
+    arm = {"test": "t.py::a[claim]", "verdict": "SUPPORTED", "outcome": "passed", "wall_s": 1.0, "checks": [],
+           "figures": ["figures/9_1_claim_curve.png"]}
+    claims = [{"id": "9.1", "title": "A | piped title", **CARD, "arms": {"claim": [arm]}},
+              {"id": "9.10", "title": "Second", **CARD, "arms": {"claim": [{**arm, "test": "t.py::b[claim]"}]}}]
+    return finalize(claims, RUN)
+
+
+def test_the_overview_alone_has_no_links():
+    text = "\n".join(render_overview(doc()))
+    assert not LINK.search(text) and "<a " not in text and "href" not in text
+    assert "| 9.1 | A \\| piped title |" in text and "| 9.10 |" in text
+
+
+def test_every_link_to_a_card_in_claims_md_has_its_anchor():
+    text = render_markdown(doc())
+    targets = [t for t in LINK.findall(text) if t.startswith("#")]
+    anchors = set(re.findall(r'<a id="([^"]+)"></a>', text))
+    assert targets == ["#claim-9-1", "#claim-9-10"] and {t[1:] for t in targets} <= anchors
+
+
+def test_the_merge_job_summary_has_no_links(tmp_path):
+    from claimcheck.merge import main
+
+    shard = tmp_path / "shard" / "claims.json"
+    shard.parent.mkdir()
+    shard.write_text(json.dumps(doc()))
+    summary = tmp_path / "step_summary.md"
+    assert main([str(shard), "--out", str(tmp_path / "out"), "--summary", str(summary)]) == 0
+    text = summary.read_text()
+    assert "| 9.1 |" in text and not LINK.search(text) and "<a " not in text
