@@ -17,14 +17,16 @@ _write: Callable[[str], None] | None = None
 def install(config) -> None:
     """Route `notice` to this pytest run's terminal (called when the plugin activates)."""
     global _write
-    capman = config.pluginmanager.getplugin("capturemanager")
-    reporter = config.pluginmanager.getplugin("terminalreporter")
     in_worker = hasattr(config, "workerinput")
     prefix = f"[{config.workerinput['workerid']}] " if in_worker else ""
 
     def write(line: str) -> None:
+        capman = config.pluginmanager.getplugin("capturemanager")   # looked up now: they register after us
+        reporter = config.pluginmanager.getplugin("terminalreporter")
         with capman.global_and_fixture_disabled() if capman is not None else contextlib.nullcontext():
             if reporter is not None and not in_worker:
+                if reporter._tw.width_of_current_line:   # after a row of progress dots
+                    reporter.write("\n")
                 reporter.write_line(line)
             else:
                 sys.stderr.write(f"\n{prefix}{line}\n")

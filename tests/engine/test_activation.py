@@ -1,0 +1,139 @@
+"""Where the plugin acts and what a run shows while it goes: inert in a plain pytest project, active in a
+project that configures it or collects `@claim` tests; a line per claim arm as it finishes; whole-file
+shards that do not depend on the order of collection or on xdist; the durations file."""
+from __future__ import annotations
+
+import json
+import os
+import random
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+import scipy.special  # noqa: F401  (imported once: in-process runs restore sys.modules)
+import scipy.stats  # noqa: F401
+
+from tests.engine.test_plugin import CLAIMS
+
+ROOT = Path(__file__).resolve().parents[2]
+
+PLAIN_TESTS = '''
+import os, random
+
+def test_threads_and_random_state_are_left_alone():
+    print("ENV", os.environ.get("OMP_NUM_THREADS"), os.environ.get("OPENBLAS_NUM_THREADS"))
+    print("RANDOM", random.random())
+
+def test_second():
+    print("RANDOM2", random.random())
+'''
+
+
+def _plain_project(pytester, monkeypatch):
+    monkeypatch.setenv("PYTHONPATH", str(ROOT))
+    for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+        monkeypatch.delenv(var, raising=False)
+    pytester.makeini("[pytest]\naddopts = -p no:benchmark -p no:hypothesispytest -p no:cacheprovider\n")
+    pytester.makepyfile(test_plain=PLAIN_TESTS)
+    return pytester
+
+
+def _observable(result) -> list[str]:
+    """What a plain project's run shows, less the lines that name the installed plugins or timings."""
+    return [line for line in result.outlines
+            if not line.startswith(("plugins:", "rootdir:", "platform ", "configfile:")) and " in " not in line
+            and "bringing up nodes" not in line and "RANDOM" not in line]
+
+
+@pytest.mark.parametrize("xdist", [False, True], ids=["serial", "xdist"])
+def test_a_plain_project_behaves_exactly_as_without_the_plugin(pytester, monkeypatch, xdist):
+    project = _plain_project(pytester, monkeypatch)
+    args = ["-s", "-p", "no:randomly", "-p", "xdist", *(["-n", "1"] if xdist else [])]
+    with_plugin = project.runpytest_subprocess(*args)
+    without = project.runpytest_subprocess(*args, "-p", "no:claimcheck.plugin")
+    assert with_plugin.ret == without.ret == 0
+    assert _observable(with_plugin) == _observable(without)
+    assert not any("claimcheck" in line or "summary" in line.lower() for line in with_plugin.outlines)
+    assert not (project.path / "reports").exists() and not (project.path / ".claims-cache").exists()
+    if not xdist:   # xdist workers' prints do not reach the controller's output
+        with_plugin.stdout.fnmatch_lines(["*ENV None None*"])
+        again = project.runpytest_subprocess(*args)
+        randoms = [[line for line in r.outlines if "RANDOM" in line] for r in (with_plugin, again)]
+        assert randoms[0] != randoms[1], "no test was reseeded"
+
+
+def test_a_project_with_claim_tests_but_no_settings_still_gets_its_report(pytester, monkeypatch):
+    monkeypatch.setenv("PYTHONPATH", str(ROOT))
+    pytester.makeini("[pytest]\naddopts = -p no:benchmark -p no:hypothesispytest --claims-device cpu\n"
+                     "xfail_strict = true\n")
+    pytester.makepyfile(test_toy=CLAIMS)
+    for extra in ([], ["-n", "1"]):
+        result = pytester.runpytest_subprocess("--claims-scale", "smoke", *extra)
+        result.assert_outcomes(passed=2, xfailed=1)
+        doc = json.loads((pytester.path / "reports" / "claims.json").read_text())
+        assert {rec["id"] for rec in doc["claims"]} == {"9.1", "9.2"}
+
+
+def test_each_claim_arm_prints_a_line_as_it_finishes_also_under_xdist(pytester, monkeypatch):
+    monkeypatch.setenv("PYTHONPATH", str(ROOT))
+    pytester.makeini("[pytest]\naddopts = -p no:benchmark -p no:hypothesispytest --claims-device cpu\n"
+                     "xfail_strict = true\nclaims_title = toy\n")
+    pytester.makepyfile(test_toy=CLAIMS)
+    result = pytester.runpytest_subprocess("--claims-scale", "smoke", "-n", "2")
+    result.stdout.fnmatch_lines(["9.1*claim*SUPPORTED*p=*n=3/15*s*", "9.1*control*not supported (as expected)*"],
+                                consecutive=False)
+    quiet = pytester.runpytest_subprocess("--claims-scale", "smoke", "-q", "-n", "2")
+    assert not any(line.startswith("9.1 ") for line in quiet.outlines)
+
+
+def _items(nodeids: list[str]) -> list[SimpleNamespace]:
+    return [SimpleNamespace(nodeid=n) for n in nodeids]
+
+
+def test_shards_are_whole_files_whatever_the_collection_order():
+    from claimcheck.plugin import shard_files
+
+    durations = json.loads((ROOT / ".test_durations").read_text())
+    nodeids = sorted(durations)
+    groups = [shard_files(_items(nodeids), durations, g, 3) for g in (1, 2, 3)]
+    files = {n.split("::")[0] for n in nodeids}
+    assert set().union(*groups) == files and sum(len(g) for g in groups) == len(files)
+    shuffled = nodeids[:]
+    random.Random(0).shuffle(shuffled)
+    assert [shard_files(_items(shuffled), durations, g, 3) for g in (1, 2, 3)] == groups
+    loads = [sum(v for k, v in durations.items() if k.split("::")[0] in g) for g in groups]
+    assert max(loads) < 1.5 * min(loads), f"unbalanced shards: {loads}"
+
+
+def test_a_shard_runs_the_same_tests_with_and_without_xdist(pytester, monkeypatch):
+    monkeypatch.setenv("PYTHONPATH", str(ROOT))
+    pytester.makeini("[pytest]\naddopts = -p no:benchmark -p no:hypothesispytest --claims-device cpu\n"
+                     "xfail_strict = true\nclaims_title = toy\n")
+    for i in range(4):
+        pytester.makepyfile(**{f"test_file{i}": f"def test_a{i}(): pass\ndef test_b{i}(): pass\n"})
+    ran = {}
+    for extra in ([], ["-n", "2"]):
+        result = pytester.runpytest_subprocess("--claims-shard", "2/3", "-rA", *extra)
+        ran[bool(extra)] = sorted(line.split()[-1] for line in result.outlines if line.startswith("PASSED "))
+    assert ran[False] == ran[True] and ran[False]
+    assert len({nodeid.split("::")[0] for nodeid in ran[False]}) == len(ran[False]) // 2, "whole files"
+
+
+@pytest.mark.parametrize("value", ["0/3", "4/3", "1", "a/b", "1/0"])
+def test_a_bad_shard_is_a_usage_error_naming_the_flag(pytester, monkeypatch, value):
+    monkeypatch.setenv("PYTHONPATH", str(ROOT))
+    pytester.makepyfile(test_x="def test_x(): pass\n")
+    result = pytester.runpytest_subprocess("-p", "no:benchmark", f"--claims-shard={value}")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*--claims-shard*G/N*"])
+
+
+def test_store_durations_merges_this_runs_seconds_into_the_file(tmp_path):
+    from claimcheck.plugin import store_durations
+
+    path = tmp_path / ".test_durations"
+    path.write_text(json.dumps({"a.py::old": 2.0, "a.py::t": 9.0}))
+    store_durations(path, {"a.py::t": 1.23456, "b.py::new": 0.5})
+    assert json.loads(path.read_text()) == {"a.py::old": 2.0, "a.py::t": 1.235, "b.py::new": 0.5}
+    assert oct(os.stat(path).st_mode & 0o777) != oct(0o600)
