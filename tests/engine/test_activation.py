@@ -137,3 +137,19 @@ def test_store_durations_merges_this_runs_seconds_into_the_file(tmp_path):
     store_durations(path, {"a.py::t": 1.23456, "b.py::new": 0.5})
     assert json.loads(path.read_text()) == {"a.py::old": 2.0, "a.py::t": 1.235, "b.py::new": 0.5}
     assert oct(os.stat(path).st_mode & 0o777) != oct(0o600)
+
+
+def test_a_worker_crash_stays_in_the_arm_and_the_summary_when_xdist_reruns_the_test(pytester, monkeypatch):
+    monkeypatch.setenv("PYTHONPATH", str(ROOT))
+    pytester.makeini("[pytest]\naddopts = -p no:benchmark -p no:hypothesispytest --claims-device cpu\n"
+                     "xfail_strict = true\nclaims_title = toy\n")
+    pytester.makepyfile(test_toy=CLAIMS.replace(   # the control's first run kills its worker; the rerun passes
+        '    shift = 1.0 if arm == "claim" else 0.0',
+        '    shift = 1.0 if arm == "claim" else 0.0\n    import os, pathlib\n    flag = pathlib.Path("crashed")\n'
+        '    if arm == "control" and not flag.exists():\n        flag.write_text("x")\n        os._exit(1)'))
+    result = pytester.runpytest_subprocess("--claims-scale", "smoke", "-n", "1")
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    result.stdout.fnmatch_lines(["*1 whose worker crashed*"])
+    doc = json.loads((pytester.path / "reports" / "claims.json").read_text())
+    control = next(rec for rec in doc["claims"] if rec["id"] == "9.1")["arms"]["control"][0]
+    assert control["crashes"] and "crashed while running" in control["crashes"][0]
