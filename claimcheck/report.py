@@ -174,39 +174,100 @@ def primary_check(arm: dict) -> dict | None:
 
 SHORT_VERDICTS = {"not supported (as expected)": "not supported (expected)",
                   "NOT REPRODUCED (strict xfail)": "NOT REPRODUCED (xfail)"}
+SUMMARY_WIDTH = 120   # the widest summary line: a CI log has no width to fill, and a wider line reads no better
+VERDICT_COLUMN = 24   # "not supported (expected)"
+NUMBER = re.compile(r"-?(\d[\d.]*(e[-+]?\d+)?|inf|nan)", re.IGNORECASE)
 
 
-def summary_lines(doc: dict, width: int = 120) -> list[str]:
-    """One line per claim arm that fits `width`: id, arm, verdict, key number, p and seeds, wall time and
-    cache use are never cut; the sentence (the test's, or for a failed arm the deciding check's name)
-    is shortened to what is left. Then a count line and the estimated chance of a green run."""
-    lines = []
-    for rec in doc["claims"]:
-        for arm_name, arms in rec["arms"].items():
-            for arm in arms:
-                check = primary_check(arm)
-                key = " ".join((check["key"] if check else "-").split())
-                p = f"p={fmt(check['p_value'])}" if check and check.get("p_value") is not None else "p=-"
-                if check and check.get("max_seeds"):
-                    p += f" n={check['seeds_used']}/{check['max_seeds']}"
-                verdict_text = SHORT_VERDICTS.get(arm["verdict"], arm["verdict"])
-                sentence = arm["test"].split("::")[-1].split("[")[0].removeprefix("test_").replace("_", " ")
-                if check and arm["verdict"].startswith("FAILED") and check.get("outcome"):
-                    verdict_text = f"FAILED ({check['outcome']})" if "crashed" not in arm["verdict"] else verdict_text
-                    sentence = "check: " + " ".join(check["name"].split())
-                fixed = (f"{rec['id']:>4} {arm_name:<7} {verdict_text:<24} {key} {p} "
-                         f"{arm['wall_s']:.1f}s {_cache_use(arm)}").rstrip()
-                room = width - len(fixed) - 3
-                if room >= 12:
-                    fixed += " | " + (sentence if len(sentence) <= room else sentence[:room - 3] + "...")
-                lines.append(fixed)
-    lines.append(count_line(doc))
+def summary_lines(doc: dict, width: int | None = None) -> list[str]:
+    """One line per claim arm, then a count line and the estimated chance of a green run, each within
+    `width` (the terminal's; at most SUMMARY_WIDTH, which is also used when the width is unknown).
+
+    An arm's line holds id, arm, verdict, key number, p and seeds, wall time and cache use; the sentence
+    (the test's, or for a failed arm the deciding check's name) fills what room is left. A line that is
+    still too long shortens the key number's name (keeping its value), then a verdict's reason."""
+    width = min(width or SUMMARY_WIDTH, SUMMARY_WIDTH)
+    lines = [arm_line(rec["id"], arm_name, arm, width)
+             for rec in doc["claims"] for arm_name, arms in rec["arms"].items() for arm in arms]
+    lines += wrap(count_line(doc), width, sep=" / ")
     if doc["run"].get("wall_ratio") is not None:
-        lines.append(reference_line(doc["run"]))
+        lines += wrap(reference_line(doc["run"]), width)
     green = doc["run"].get("green_rate")
     if green is not None:
-        lines.append(f"estimated chance that a run under another seed base is green: {green:.3f}")
+        lines += wrap(f"estimated chance that a run under another seed base is green: {green:.3f}", width)
     return lines
+
+
+def arm_line(claim_id: str, arm_name: str, arm: dict, width: int) -> str:
+    """`2.3 claim   SUPPORTED   <key number> p=... n=5/25 41.2s built | <sentence>`, within `width`."""
+    check = primary_check(arm)
+    verdict_text, sentence = _verdict_and_sentence(arm, check)
+    key = " ".join((check["key"] if check else "-").split())
+    p = f"p={fmt(check['p_value'])}" if check and check.get("p_value") is not None else "p=-"
+    if check and check.get("max_seeds"):
+        p += f" n={check['seeds_used']}/{check['max_seeds']}"
+    head, tail = f"{claim_id:>4} {arm_name:<7} ", f" {p} {arm['wall_s']:.1f}s {_cache_use(arm)}".rstrip()
+
+    def over() -> int:
+        return len(head) + max(len(verdict_text), VERDICT_COLUMN) + 1 + len(key) + len(tail) - width
+    if over() > 0:
+        key = shorten_key(key, len(key) - over())
+    if over() > 0:
+        verdict_text = shorten_reason(verdict_text, len(verdict_text) - over())
+    line = f"{head}{verdict_text:<{VERDICT_COLUMN}} {key}{tail}"
+    room = width - len(line) - 3
+    if room >= 12:
+        line += " | " + (sentence if len(sentence) <= room else sentence[:room - 3] + "...")
+    return line if len(line) <= width else line[:width - 3] + "..."
+
+
+def _verdict_and_sentence(arm: dict, check: dict | None) -> tuple[str, str]:
+    """The verdict as the summary shows it, and the sentence after it: the test's name in words, or for a
+    failed arm the deciding check's outcome and name."""
+    verdict_text = SHORT_VERDICTS.get(arm["verdict"], arm["verdict"])
+    sentence = arm["test"].split("::")[-1].split("[")[0].removeprefix("test_").replace("_", " ")
+    if check and arm["verdict"].startswith("FAILED") and check.get("outcome"):
+        verdict_text = f"FAILED ({check['outcome']})" if "crashed" not in arm["verdict"] else verdict_text
+        sentence = "check: " + " ".join(check["name"].split())
+    return verdict_text, sentence
+
+
+def shorten_key(key: str, room: int) -> str:
+    """`key` shortened towards `room` characters: a key number `name=value` loses the end of its name,
+    never its value; other text loses its end."""
+    if len(key) <= room:
+        return key
+    name, sep, value = key.rpartition("=")
+    if sep and NUMBER.fullmatch(value.strip()):
+        keep = max(room - len(value) - 4, 0)
+        return name[:keep].rstrip() + "...=" + value
+    cut = key[:max(room - 3, 8)] + "..."
+    return cut if len(cut) < len(key) else key
+
+
+def shorten_reason(verdict_text: str, room: int) -> str:
+    """A verdict with a long reason, `SKIPPED (no local weights: ...)`, in about `room` characters: the verdict
+    word stays whole, the reason is cut; a verdict that fits the summary's verdict column stays as it is."""
+    word, paren, reason = verdict_text.partition(" (")
+    room = max(room, VERDICT_COLUMN)
+    if not paren or len(verdict_text) <= room:
+        return verdict_text
+    keep = max(room - len(word) - 6, 4)
+    return f"{word} ({reason[:keep].rstrip()}...)"
+
+
+def wrap(text: str, width: int, sep: str = " ") -> list[str]:
+    """`text` over lines of `width`, broken only at `sep` (" / " keeps a count line's counts whole), continued
+    lines indented; a part longer than a line stays whole."""
+    lines = []
+    for part in text.split(sep):
+        if lines and len(lines[-1]) + len(sep) + len(part) <= width:
+            lines[-1] += sep + part
+        else:
+            if lines:
+                lines[-1] += sep.rstrip()
+            lines.append(("    " if lines else "") + part)
+    return [line.rstrip() for line in lines]
 
 
 def reference_line(run: dict) -> str:
@@ -238,7 +299,7 @@ def _cache_use(arm: dict) -> str:
 
 
 def write_report(entries: dict[str, dict], run, wall_s: float, root: Path,
-                 partial: list[str] = (), width: int = 120) -> tuple[list[str], list[Path]]:
+                 partial: list[str] = (), width: int | None = None) -> tuple[list[str], list[Path]]:
     """Write the report; a partial run (a selection, -x, an interrupt) writes claims-partial.json/.md and
     leaves the last complete claims.json/.md in place, naming the claims of that report it did not run."""
     doc = build(entries, run, wall_s, root)
@@ -248,7 +309,8 @@ def write_report(entries: dict[str, dict], run, wall_s: float, root: Path,
                                  "not_run": sorted(complete - {r["id"] for r in doc["claims"]}, key=_claim_key)}
     lines = summary_lines(doc, width)
     if partial:
-        lines.append(f"PARTIAL run ({'; '.join(partial)}): the complete report in {run.report_dir} is unchanged")
+        lines += wrap(f"PARTIAL run ({'; '.join(partial)}): the complete report (claims.*) is unchanged",
+                      min(width or SUMMARY_WIDTH, SUMMARY_WIDTH))
     return lines, write_documents(doc, run.report_dir, stem="claims-partial" if partial else "claims")
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from claimcheck.report import arm_pass_rate
+from claimcheck.report import arm_pass_rate, summary_lines
 
 
 def check(outcome: str, expected: bool, pass_rate: float | None = None) -> dict:
@@ -22,3 +22,43 @@ def check(outcome: str, expected: bool, pass_rate: float | None = None) -> dict:
 ])
 def test_an_arms_pass_rate(arm, rate):
     assert arm_pass_rate(arm) == (None if rate is None else pytest.approx(rate))
+
+
+def summary_doc(key: str, verdict: str = "SUPPORTED", outcome: str = "SUPPORTED") -> dict:
+    check = {"name": "a check", "key": key, "p_value": 1.234e-05, "seeds_used": 10, "max_seeds": 25,
+             "outcome": outcome, "expected": True}
+    arm = {"test": "claims/test_x.py::test_" + "a_long_sentence_" * 8 + "[claim]", "verdict": verdict,
+           "wall_s": 123.4, "checks": [] if verdict.startswith("SKIPPED") else [check], "cache": {"built": 2}}
+    return {"run": {"green_rate": 0.9}, "claims": [{"id": "5.2", "arms": {"claim": [arm], "control": [arm]}}]}
+
+
+LONG_KEY = "mean(share after a late deficit - share after an early deficit, second init)=-0.000542"
+SKIP = "SKIPPED (no local ImageNet ResNet-50 weights: pass --resnet50-weights PATH (nothing is downloaded))"
+
+
+@pytest.mark.parametrize("width, fits", [(None, 120), (80, 80), (100, 100), (120, 120), (200, 120), (400, 120)])
+@pytest.mark.parametrize("key, verdict", [(LONG_KEY, "SUPPORTED"), ("-", SKIP),
+                                          (LONG_KEY, "FAILED"), ("x=1", "not supported (as expected)")])
+def test_summary_lines_fit_120_columns_or_a_narrower_terminal_and_keep_the_verdict(width, fits, key, verdict):
+    lines = summary_lines(summary_doc(key, verdict, "INCONCLUSIVE" if verdict == "FAILED" else "SUPPORTED"), width)
+    assert max(len(line) for line in lines) <= fits
+    shown = {"SUPPORTED": "SUPPORTED", SKIP: "SKIPPED (no local", "FAILED": "FAILED (INCONCLUSIVE)",
+             "not supported (as expected)": "not supported (expected)"}[verdict]
+    assert all(line.startswith(f" 5.2 {arm:<7} {shown}") for line, arm in zip(lines, ("claim", "control")))
+    if fits == 120:        # room for every field; the key number's name is cut, never its value
+        tail = "p=- 123.4s built" if verdict == SKIP else "p=1.23e-05 n=10/25 123.4s built"
+        assert all(tail in line for line in lines[:2])
+        assert all("...=-0.000542 p=" in line or key in line for line in lines[:2])
+
+
+def test_a_wide_summary_keeps_whole_key_numbers_and_fills_the_rest_with_the_sentence():
+    line = summary_lines(summary_doc("mean(a - b)=0.5"), None)[0]
+    assert len(line) == 120 and "mean(a - b)=0.5 p=1.23e-05" in line and line.endswith("...")
+    assert " | a long sentence a long senten..." in line
+
+
+def test_a_long_count_line_breaks_between_counts():
+    doc = summary_doc("-", SKIP)
+    lines = summary_lines(doc, 60)[2:]
+    assert lines[:2] == ["claim arms: 0 supported / 0 not supported as expected /",
+                         "    0 failed (0 inconclusive) / 0 xfail / 2 skipped"]
