@@ -12,11 +12,13 @@ import sys
 from collections.abc import Callable
 
 _write: Callable[[str], None] | None = None
+_verbosity = 0
 
 
 def install(config) -> None:
     """Route `notice` to this pytest run's terminal (called when the plugin activates)."""
-    global _write
+    global _write, _verbosity
+    _verbosity = config.get_verbosity()
     in_worker = hasattr(config, "workerinput")
     prefix = f"[{config.workerinput['workerid']}] " if in_worker else ""
 
@@ -35,8 +37,8 @@ def install(config) -> None:
 
 
 def uninstall() -> None:
-    global _write
-    _write = None
+    global _write, _verbosity
+    _write, _verbosity = None, 0
 
 
 def notice(line: str) -> None:
@@ -46,3 +48,9 @@ def notice(line: str) -> None:
     else:
         print(line, file=sys.stderr, flush=True)
 
+
+
+def detail(line: str) -> None:
+    """Show `line` under `-v` only (e.g. a long build starting in a worker)."""
+    if _verbosity >= 1:
+        notice(line)

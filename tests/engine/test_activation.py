@@ -10,7 +10,6 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-
 import scipy.special  # noqa: F401  (imported once: in-process runs restore sys.modules)
 import scipy.stats  # noqa: F401
 
