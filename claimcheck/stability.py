@@ -6,8 +6,7 @@ runs `pytest --claims-seed B --claims-report OUT/base-B <pytest args>` for each 
 base first, then 1, 2, ...), and writes OUT/stability.md and OUT/stability.json (OUT defaults to
 reports/stability): per claim arm, the verdict under each base, the seeds its checks used, the
 smallest margin to a decision boundary (log10 of threshold / p; negative: on the wrong side) and the
-estimated pass rate. A verdict that differs between bases is a flip. Exit status: 0 when every arm
-gave its expected verdict under every base, 1 otherwise.
+estimated pass rate. A verdict that differs between bases is a flip. Exit status: see EXIT_CODES.
 """
 from __future__ import annotations
 
@@ -21,6 +20,15 @@ from claimcheck.config import DEFAULT_SEED_BASE
 from claimcheck.files import atomic_write_text
 
 PASSING = ("SUPPORTED", "not supported (as expected)", "NOT REPRODUCED (strict xfail)")
+EXIT_CODES = """exit status:
+  0  every claim arm gave its expected verdict (or was skipped) under every base, with no flip
+  1  an arm flipped between bases or failed under some base (the table is written)
+  2  usage error, a base's pytest run that wrote no readable claims.json / claims-partial.json (the
+     sweep stops there and writes no table), or a table that cannot be written"""
+
+
+class SweepError(Exception):
+    """A base's run left nothing the table can be built from (exit status 2)."""
 
 
 def bases_for(count: int) -> list[int]:
@@ -83,8 +91,36 @@ def render(table: dict) -> str:
     return "\n".join(out) + "\n"
 
 
+def base_report(report: Path) -> dict:
+    """The newest of claims.json and claims-partial.json in a base's report folder (a selection writes the
+    partial one), checked as far as the table reads it; SweepError otherwise."""
+    from claimcheck.merge import document_problem
+
+    found = [p for p in (report / "claims.json", report / "claims-partial.json") if p.is_file()]
+    if not found:
+        raise SweepError(f"wrote no report ({report / 'claims.json'})")
+    path = max(found, key=lambda p: p.stat().st_mtime)
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:   # UnicodeDecodeError and JSONDecodeError are ValueErrors
+        raise SweepError(f"{path}: unreadable ({type(error).__name__}: {str(error)[:120]})") from None
+    problem = document_problem(doc)
+    if problem:
+        raise SweepError(f"{path}: {problem}")
+    return doc
+
+
+def build_parser() -> argparse.ArgumentParser:
+    # Installed as the console script `claims-stability` (pyproject), otherwise run with -m.
+    prog = "claims-stability" if Path(sys.argv[0]).name == "claims-stability" else "python -m claimcheck.stability"
+    return argparse.ArgumentParser(prog=prog, description=__doc__.split("\n")[0], epilog=EXIT_CODES,
+                                   formatter_class=argparse.RawDescriptionHelpFormatter)
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m claimcheck.stability", description=__doc__.split("\n")[0])
+    """The command: 0 when every arm held under every base, 1 on a flip or failure, 2 for a usage error or a
+    base without a readable report."""
+    parser = build_parser()
     parser.add_argument("--bases", type=int, default=5, help="number of seed bases (default: 5)")
     parser.add_argument("--out", type=Path, default=Path("reports/stability"),
                         help="output folder (default: reports/stability)")
@@ -103,15 +139,19 @@ def main(argv: list[str] | None = None) -> int:
                *args.pytest_args]
         print(f"stability: {' '.join(cmd[2:])}", flush=True)
         subprocess.run(cmd, check=False)
-        found = [p for p in (report / "claims.json", report / "claims-partial.json") if p.is_file()]
-        path = max(found, key=lambda p: p.stat().st_mtime) if found else report / "claims.json"
-        if not path.is_file():
-            print(f"stability: base {base} wrote no report ({path})", file=sys.stderr)
-            return 1
-        results[base] = json.loads(path.read_text())
+        try:
+            results[base] = base_report(report)
+        except SweepError as error:
+            print(f"{parser.prog}: error: base {base}: {error}", file=sys.stderr)
+            return 2
     table = sweep_table(results)
-    atomic_write_text(args.out / "stability.json", json.dumps(table, indent=1))
-    atomic_write_text(args.out / "stability.md", render(table))
+    try:
+        atomic_write_text(args.out / "stability.json", json.dumps(table, indent=1))
+        atomic_write_text(args.out / "stability.md", render(table))
+    except OSError as error:
+        print(f"{parser.prog}: error: cannot write the table in {args.out} ({error.strerror or error})",
+              file=sys.stderr)
+        return 2
     print(render(table))
     print(f"stability: {args.out / 'stability.md'}")
     return 0 if table["flips"] == 0 and table["failed_arms"] == 0 else 1

@@ -275,7 +275,7 @@ def test_merge_command_reports_malformed_input_and_failed_arms(tmp_path, capsys)
     bad = tmp_path / "bad.json"
     bad.write_text("{not json")
     assert main([str(bad), "--out", str(tmp_path / "out")]) == 2
-    assert "error: JSONDecodeError" in capsys.readouterr().err
+    assert f"error: {bad}: not valid JSON" in capsys.readouterr().err
     arm = {"test": "t.py::test[claim]", "verdict": "FAILED", "checks": [], "wall_s": 1.0}
     good = tmp_path / "shard.json"
     run_meta = {"scale": "smoke", "seeds": 3, "seed_base": 1, "device": "cpu", "wall_s": 1.0, "versions": {}}
