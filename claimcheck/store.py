@@ -18,13 +18,13 @@ import hashlib
 import json
 import os
 import socket
-import sys
 import time
 import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from claimcheck import console
 from claimcheck.files import atomic_write_bytes
 
 LOCK_NOTICE_S = 30.0   # after this long waiting for another process's build, say whom we wait for
@@ -143,8 +143,9 @@ def _json_hash(value) -> str:
 
 
 class _locked:
-    """The entry's file lock. A process that waits longer than LOCK_NOTICE_S prints (once) which process
-    holds it and what it builds; the holder writes its identity next to the lock."""
+    """The entry's file lock. A process that waits longer than LOCK_NOTICE_S says (once, on the terminal, past
+    pytest's capture) which process holds it and what it builds; the holder writes its identity next to the
+    lock, so a stopped holder is told apart from a hang."""
 
     def __init__(self, lock_path: Path, spec: Mapping):
         from filelock import FileLock
@@ -163,8 +164,8 @@ class _locked:
                 holder = self.owner.read_text().strip()
             except OSError:
                 holder = "an unknown process"
-            print(f"claimcheck store: waiting for {holder} to finish building a {self.what} "
-                  f"({self.owner.stem[:12]}...)", file=sys.stderr, flush=True)
+            console.notice(f"claimcheck store: waiting for {holder} to finish building a {self.what} "
+                           f"({self.owner.stem[:12]}...)")
             self.lock.acquire()
         self.owner.write_text(f"pid {os.getpid()} on {socket.gethostname()} since {time.strftime('%H:%M:%S')}")
         return self

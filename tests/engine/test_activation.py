@@ -152,3 +152,45 @@ def test_a_worker_crash_stays_in_the_arm_and_the_summary_when_xdist_reruns_the_t
     doc = json.loads((pytester.path / "reports" / "claims.json").read_text())
     control = next(rec for rec in doc["claims"] if rec["id"] == "9.1")["arms"]["control"][0]
     assert control["crashes"] and "crashed while running" in control["crashes"][0]
+
+
+def test_a_notice_from_inside_a_test_reaches_the_terminal_past_the_capture(pytester, monkeypatch):
+    monkeypatch.setenv("PYTHONPATH", str(ROOT))
+    pytester.makeini("[pytest]\naddopts = -p no:benchmark -p no:hypothesispytest --claims-device cpu\n"
+                     "claims_title = toy\n")
+    pytester.makepyfile(test_n="from claimcheck import console\n\ndef test_n():\n"
+                               "    console.notice('NOTICE waiting for pid 1')\n    print('CAPTURED')\n")
+    for extra in ([], ["-n", "1"]):
+        result = pytester.runpytest_subprocess(*extra)
+        assert result.ret == 0
+        text = result.stdout.str() + result.stderr.str()
+        assert "NOTICE waiting for pid 1" in text and "CAPTURED" not in text
+
+
+def test_a_process_waiting_on_a_build_lock_says_whom_it_waits_for(tmp_path, monkeypatch):
+    import threading
+
+    from filelock import FileLock
+
+    from claimcheck import console, store
+
+    notices = []
+    monkeypatch.setattr(console, "_write", notices.append)
+    monkeypatch.setattr(store, "LOCK_NOTICE_S", 0.05)
+    lock_path = tmp_path / "entry.lock"
+    held, done = threading.Event(), threading.Event()
+
+    def hold():   # another holder: a thread with its own lock object (as another process would be)
+        with FileLock(str(lock_path)):
+            lock_path.with_suffix(".owner").write_text("pid 4242 on elsewhere since 10:00:00")
+            held.set()
+            done.wait(timeout=5)
+
+    thread = threading.Thread(target=hold)
+    thread.start()
+    held.wait(timeout=5)
+    threading.Timer(0.3, done.set).start()
+    with store._locked(lock_path, {"kind": "trained-model"}):
+        pass
+    thread.join()
+    assert notices == [notices[0]] and "pid 4242" in notices[0] and "trained-model" in notices[0]
