@@ -26,6 +26,11 @@ from claimcheck.stats import StatResult, jsonable
 
 ARMS = ("claim", "control")
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+# Figure folders in the report folder. A test cannot know whether its run will be complete (an interrupt
+# says so only at the end), so it writes its figures to PENDING_FIGURES; the report then moves them to
+# FIGURES beside claims.* or, for a partial run, to PARTIAL_FIGURES beside claims-partial.*, leaving the
+# figures the complete report shows as they were.
+FIGURES, PARTIAL_FIGURES, PENDING_FIGURES = "figures", "figures-partial", ".figures-pending"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -100,9 +105,12 @@ class PerSeed:
 
 
 class Evidence:
-    """The record of one claim test (one arm)."""
+    """The record of one claim test (one arm).
 
-    def __init__(self, card: Card, arm: str, run, figures_dir: Path,
+    figures_dir is the report's figures folder (report folder / FIGURES); figures are written beside it,
+    in PENDING_FIGURES, until the report places them."""
+
+    def __init__(self, card: Card, arm: str, run, figures_dir: Path | None,
                  figure_cache: Callable[[str, Callable[[], bytes]], bytes] | None = None):
         self.card = card
         self.arm = arm
@@ -113,7 +121,7 @@ class Evidence:
         self.tables: list[dict] = []
         self.notes: list[str] = []
         self.measurements: dict[str, object] = {}
-        self._figures_dir = figures_dir
+        self._pending_dir = None if figures_dir is None else Path(figures_dir).parent / PENDING_FIGURES
         self._figure_cache = figure_cache  # (figure id, render) -> PNG bytes, rendered once per code version
         self.families: dict[str, list[int]] = {}  # seed family -> seeds used by this arm
 
@@ -183,7 +191,8 @@ class Evidence:
         return result
 
     def save_figure(self, fig, name: str, *, cache: bool = True) -> Path:
-        """Save a matplotlib figure into the report's figures folder, close it and check the PNG.
+        """Save a matplotlib figure for the report (pending until the report places it), close it and check
+        the PNG; returns where it was written.
 
         cache=False for a figure of values measured afresh in every run (e.g. timings): a cached PNG
         would show another run's numbers next to this run's table.
@@ -199,9 +208,8 @@ class Evidence:
             fig.savefig(buffer, format="png", dpi=110, bbox_inches="tight")
             return buffer.getvalue()
 
-        self._figures_dir.mkdir(parents=True, exist_ok=True)
         slug = re.sub(r"[^A-Za-z0-9_-]+", "-", name).strip("-")
-        path = self._figures_dir / f"{self.card.id.replace('.', '_')}_{self.arm}_{slug}.png"
+        path = self._pending_dir / f"{self.card.id.replace('.', '_')}_{self.arm}_{slug}.png"
         try:
             png = (self._figure_cache(f"{self.card.id}:{self.arm}:{slug}", render)
                    if self._figure_cache and cache else render())
@@ -209,7 +217,7 @@ class Evidence:
             plt.close(fig)
         assert png.startswith(PNG_SIGNATURE), f"{path.name} did not render as a PNG"
         atomic_write_bytes(path, png)
-        self.figures.append(f"figures/{path.name}")
+        self.figures.append(f"{FIGURES}/{path.name}")
         return path
 
     def table(self, title: str, header: list[str], rows: list[list[object]]) -> None:

@@ -5,14 +5,17 @@ reports/claims.md (a card per claim), and returns the terminal summary lines.
 """
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import math
+import os
 import platform
 import re
 import subprocess
 from pathlib import Path
 
+from claimcheck.evidence import FIGURES, PARTIAL_FIGURES, PENDING_FIGURES
 from claimcheck.files import atomic_write_text
 from claimcheck.identity import package_versions
 from claimcheck.stats import fmt
@@ -300,18 +303,41 @@ def _cache_use(arm: dict) -> str:
 
 def write_report(entries: dict[str, dict], run, wall_s: float, root: Path,
                  partial: list[str] = (), width: int | None = None) -> tuple[list[str], list[Path]]:
-    """Write the report; a partial run (a selection, -x, an interrupt) writes claims-partial.json/.md and
-    leaves the last complete claims.json/.md in place, naming the claims of that report it did not run."""
+    """Write the report; a partial run (a selection, -x, an interrupt) writes claims-partial.json/.md/.html
+    with its figures in figures-partial/, and leaves the last complete report and its figures in place,
+    naming the claims of that report it did not run."""
     doc = build(entries, run, wall_s, root)
     if partial:
         complete = _claim_ids(run.report_dir / "claims.json")
         doc["run"]["partial"] = {"reasons": list(partial),
                                  "not_run": sorted(complete - {r["id"] for r in doc["claims"]}, key=_claim_key)}
+    place_figures(doc, run.report_dir, partial=bool(partial))
     lines = summary_lines(doc, width)
     if partial:
         lines += wrap(f"PARTIAL run ({'; '.join(partial)}): the complete report (claims.*) is unchanged",
                       min(width or SUMMARY_WIDTH, SUMMARY_WIDTH))
     return lines, write_documents(doc, run.report_dir, stem="claims-partial" if partial else "claims")
+
+
+def place_figures(doc: dict, report_dir: Path, partial: bool) -> None:
+    """Move the figures the run's tests drew from the pending folder to the report's figures folder, or for a
+    partial run to figures-partial/ (the document's paths with them). A figure not found there keeps its
+    folder name (another arm with the same figure moved it already)."""
+    folder = PARTIAL_FIGURES if partial else FIGURES
+    for rec in doc["claims"]:
+        for arms in rec["arms"].values():
+            for arm in arms:
+                arm["figures"] = [_place(report_dir, Path(figure).name, folder) for figure in arm.get("figures", [])]
+    with contextlib.suppress(OSError):   # left when another run is drawing into it at the same time
+        (report_dir / PENDING_FIGURES).rmdir()
+
+
+def _place(report_dir: Path, name: str, folder: str) -> str:
+    pending = report_dir / PENDING_FIGURES / name
+    if pending.is_file():
+        (report_dir / folder).mkdir(exist_ok=True)
+        os.replace(pending, report_dir / folder / name)
+    return f"{folder}/{name}"
 
 
 def _claim_ids(path: Path) -> set[str]:

@@ -122,7 +122,7 @@ def test_a_figure_is_rendered_once_and_reused_byte_for_byte(tmp_path):
     for report in ("first", "second"):
         fig, ax = plt.subplots()
         ax.plot([0, 1], [1, 0])
-        ev = Evidence(card, "claim", run, tmp_path / report, figure_cache)
+        ev = Evidence(card, "claim", run, tmp_path / report / "figures", figure_cache)
         paths.append(ev.save_figure(fig, "a line"))
         assert ev.figures == ["figures/9_9_claim_a-line.png"] and not plt.get_fignums()
     assert paths[0].read_bytes() == paths[1].read_bytes()
