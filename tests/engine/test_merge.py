@@ -131,6 +131,16 @@ def test_a_read_only_output_folder_is_refused(tmp_path, capsys):
     assert not list(out.iterdir())
 
 
+def test_a_folder_refusing_writes_is_refused_under_any_user(tmp_path, capsys, monkeypatch):
+    """What a read-only folder does for an ordinary user (root writes anyway, so it is simulated)."""
+    def refuse(**kwargs):
+        raise PermissionError(13, "Permission denied")
+    monkeypatch.setattr("claimcheck.merge.tempfile.TemporaryFile", refuse)
+    good = write(tmp_path, "good.json", shard(1))
+    assert_refused(*merge_cli(capsys, good, "--out", tmp_path)[::2], f"--out: cannot write in {tmp_path}",
+                   "Permission denied")
+
+
 def test_a_bad_shard_leaves_an_earlier_report_unchanged(tmp_path, capsys):
     out = tmp_path / "out"
     assert main([str(write(tmp_path, "a.json", shard(1))), "--out", str(out)]) == 0
