@@ -1,4 +1,4 @@
-"""claimcheck in another project: the README's sorting example, run from a scratch folder outside this
+"""claimcheck in another project: the sorting example of docs/engine.md, run from a scratch folder outside this
 repository through the installed entry point only (nothing of this project but the engine on the path, no
 torch), gets the report, sequential seeds, stored measurements and a merge of shards."""
 from __future__ import annotations
@@ -18,9 +18,9 @@ FILE_BLOCK = re.compile(r"```(?:ini|python)\n# file: (\S+)\n(.*?)```", re.S)
 
 
 def readme_project() -> dict[str, str]:
-    """The files of the README's "claimcheck in another project" example, by name."""
-    text = (ROOT / "README.md").read_text()
-    section = text[text.index("### claimcheck in another project"):]
+    """The files of the "claimcheck in another project" example (docs/engine.md), by name."""
+    text = (ROOT / "docs" / "engine.md").read_text() + "\n## end\n"
+    section = text[text.index("## claimcheck in another project"):]
     section = section[:section.index("\n## ")]
     return {name: body for name, body in FILE_BLOCK.findall(section)}
 
