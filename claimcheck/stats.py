@@ -128,8 +128,47 @@ def _paired(a: Sequence[float], b: Sequence[float]) -> tuple[np.ndarray, np.ndar
 
 
 def _check_alpha(alpha: float) -> None:
-    if not 0 < alpha < 0.5:
+    if not 0 < _finite("alpha", alpha) < 0.5:
         raise ValueError(f"alpha must lie in (0, 0.5), got {alpha!r}")
+
+
+def _finite(name: str, value) -> float:
+    """`value` as a float, refusing NaN, infinities, strings and booleans, naming the argument: a NaN bound
+    makes every comparison false and an infinite one decides every check before any data is seen, so
+    either would pass for a result."""
+    if isinstance(value, (str, bytes, bool, np.bool_)):
+        raise ValueError(f"{name} must be a finite number, got {value!r}")
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a finite number, got {value!r}") from None
+    if not math.isfinite(number):
+        raise ValueError(f"{name} must be a finite number, got {value!r}")
+    return number
+
+
+def _margin(name: str, value, *, zero_allowed: bool) -> float:
+    """A margin is a distance: finite and positive (or zero, where zero still means a test)."""
+    margin = _finite(name, value)
+    if margin < 0 or (margin == 0 and not zero_allowed):
+        raise ValueError(f"{name} must be {'>= 0' if zero_allowed else '> 0'}, got {value!r}")
+    return margin
+
+
+def _probability(name: str, value) -> float:
+    number = _finite(name, value)
+    if not 0 <= number <= 1:
+        raise ValueError(f"{name} must lie in [0, 1], got {value!r}")
+    return number
+
+
+def _count(name: str, value) -> int:
+    """A whole, non-negative number (5.0 is 5): a fractional count is a rate or a mean passed by mistake,
+    and the binomial tests would silently round it."""
+    number = _finite(name, value)
+    if number < 0 or not number.is_integer():
+        raise ValueError(f"{name} must be a whole number >= 0, got {value!r}")
+    return int(number)
 
 
 def _t_statistic(d: np.ndarray, mu: float) -> tuple[float, int]:
@@ -179,6 +218,7 @@ def paired_greater(a: Sequence[float], b: Sequence[float], *, min_effect: float,
     Futility: the design effect, mean(a - b) = min_effect + DESIGN_DZ * sd, is tested against
     "smaller" with the noncentral t distribution."""
     _check_alpha(alpha)
+    min_effect = _finite("min_effect", min_effect)
     a, b = _paired(a, b)
     d = a - b
     t, p, low, p_fut = _one_sided_t(d - min_effect, alpha)
@@ -198,8 +238,9 @@ def greater_than(values: Sequence[float], *, reference: float, min_effect: float
                  label: str = "value") -> StatResult:
     """H1: mean(values) > reference + min_effect, one-sided one-sample t-test over seeds (the same test as
     `paired_greater` against a constant), e.g. per-seed accuracy above chance."""
+    reference = _finite("reference", reference)
     x = _as_array(values)
-    res = paired_greater(x, np.full(len(x), float(reference)), min_effect=min_effect, alpha=alpha, seeds=seeds,
+    res = paired_greater(x, np.full(len(x), reference), min_effect=min_effect, alpha=alpha, seeds=seeds,
                          name=name, labels=(label, fmt(reference)))
     res.test = "one-sided one-sample t-test over seeds on values - reference - min_effect (Student t)"
     res.values = {label: x.tolist()}
@@ -209,7 +250,9 @@ def greater_than(values: Sequence[float], *, reference: float, min_effect: float
 def non_inferior(a: Sequence[float], b: Sequence[float], *, margin: float, alpha: float,
                  seeds: Sequence[int] = (), name: str = "a is not worse than b",
                  labels: tuple[str, str] = ("a", "b")) -> StatResult:
-    """H1: mean(a - b) > -margin (a is at most `margin` worse than b), one-sided paired t-test."""
+    """H1: mean(a - b) > -margin (a is at most `margin` worse than b), one-sided paired t-test. A negative
+    margin would ask for superiority by -margin: that is `paired_greater` with a positive min_effect."""
+    margin = _margin("margin", margin, zero_allowed=True)
     res = paired_greater(a, b, min_effect=-margin, alpha=alpha, seeds=seeds, name=name, labels=labels)
     res.test = "non-inferiority, one-sided paired t-test on a - b + margin (Student t, scipy.special.stdtr)"
     return res
@@ -222,8 +265,8 @@ def equivalent(values: Sequence[float], *, reference: float, margin: float, alph
 
     Futility: the mean lies outside the margin (one-sided t-test on each side, Bonferroni over two)."""
     _check_alpha(alpha)
-    if not margin > 0:
-        raise ValueError(f"an equivalence margin must be positive, got {margin!r}")
+    margin = _margin("margin", margin, zero_allowed=False)   # an equivalence margin of 0 can never be met
+    reference = _finite("reference", reference)
     x = _as_array(values)
     d = x - reference
     if np.ptp(d) == 0:  # identical values: the exact sign test decides, as in _one_sided_t
@@ -253,8 +296,10 @@ def one_model_above_chance(successes: int, trials: int, *, chance: float, min_ef
     examples of ONE fixed model. Never for examples pooled over several seeds: a claim about training is
     tested over per-seed values (`greater_than`)."""
     _check_alpha(alpha)
-    if not 0 <= successes <= trials or trials < 1:
-        raise ValueError(f"need 0 <= successes <= trials, trials >= 1; got {successes}/{trials}")
+    successes, trials = _checked_counts(successes, trials)
+    chance, min_effect = _probability("chance", chance), _finite("min_effect", min_effect)
+    if not 0 <= chance + min_effect <= 1:
+        raise ValueError(f"chance + min_effect must lie in [0, 1] (the rate tested), got {chance} + {min_effect}")
     res = stats.binomtest(int(successes), int(trials), chance + min_effect, alternative="greater")
     ci = res.proportion_ci(confidence_level=1 - alpha, method="exact")
     rate = successes / trials
@@ -273,8 +318,8 @@ def one_model_rate_equivalent(successes: int, trials: int, *, reference: float, 
     one-sided scipy.stats.binomtest. Never for examples pooled over several seeds (use `equivalent` on
     per-seed rates)."""
     _check_alpha(alpha)
-    if not 0 <= successes <= trials or trials < 1:
-        raise ValueError(f"need 0 <= successes <= trials, trials >= 1; got {successes}/{trials}")
+    successes, trials = _checked_counts(successes, trials)
+    reference, margin = _probability("reference", reference), _margin("margin", margin, zero_allowed=False)
     lower = stats.binomtest(int(successes), int(trials), max(reference - margin, 0.0), alternative="greater")
     upper = stats.binomtest(int(successes), int(trials), min(reference + margin, 1.0), alternative="less")
     p = float(max(lower.pvalue, upper.pvalue))
@@ -288,6 +333,13 @@ def one_model_rate_equivalent(successes: int, trials: int, *, reference: float, 
         detail=f"{successes}/{trials}; equivalence margin +/-{fmt(margin)}")
 
 
+def _checked_counts(successes, trials) -> tuple[int, int]:
+    successes, trials = _count("successes", successes), _count("trials", trials)
+    if successes > trials or trials < 1:
+        raise ValueError(f"need 0 <= successes <= trials, trials >= 1; got {successes}/{trials}")
+    return successes, trials
+
+
 def rate_over_seeds(flags: Sequence[bool], *, min_rate: float, design_rate: float, alpha: float,
                     seeds: Sequence[int] = (), name: str = "holds in most seeds",
                     values: dict | None = None) -> StatResult:
@@ -299,6 +351,7 @@ def rate_over_seeds(flags: Sequence[bool], *, min_rate: float, design_rate: floa
     one adds. Futility: the design rate is tested against "smaller"."""
     _check_alpha(alpha)
     flags = _booleans(flags)
+    min_rate, design_rate = _finite("min_rate", min_rate), _finite("design_rate", design_rate)
     if len(flags) < 2 or not 0 <= min_rate < design_rate <= 1:
         raise ValueError(f"need >= 2 seeds and 0 <= min_rate < design_rate <= 1; got {len(flags)}, "
                          f"{min_rate}, {design_rate}")
@@ -364,12 +417,13 @@ def property_settings(examples: int):
     no deadline, and no shrinking (the first counterexample is reported as found)."""
     from hypothesis import Phase, settings
 
-    return settings(max_examples=examples, derandomize=True, database=None, deadline=None,
+    return settings(max_examples=_examples(examples), derandomize=True, database=None, deadline=None,
                     phases=[Phase.explicit, Phase.generate])
 
 
 def property_holds(check: Callable[[], None], *, name: str, examples: int) -> StatResult:
     """Run a hypothesis-decorated check; supported when no falsifying example is found."""
+    examples = _examples(examples)
     try:
         check()
     except AssertionError as error:
@@ -384,8 +438,16 @@ def property_holds(check: Callable[[], None], *, name: str, examples: int) -> St
                       min_effect=None, ci=None, n=examples, detail=f"no counterexample in {examples} examples")
 
 
+def _examples(examples) -> int:
+    examples = _count("examples", examples)
+    if examples < 1:
+        raise ValueError(f"examples must be >= 1, got {examples}")
+    return examples
+
+
 def exact(holds: bool, *, name: str, detail: str, n: int = 1, values: dict | None = None) -> StatResult:
-    """A deterministic fact (a formula, a structure, an inequality checked on every sample)."""
+    """A deterministic fact (a formula, a structure, an inequality checked on every sample); `n` counts
+    the cases it was checked on."""
     return StatResult(name=name, test="exact check", supported=bool(holds), p_value=None, alpha=None,
-                      statistic=None, effect=None, effect_name="", min_effect=None, ci=None, n=n,
+                      statistic=None, effect=None, effect_name="", min_effect=None, ci=None, n=_count("n", n),
                       values=values or {}, detail=detail)
