@@ -8,12 +8,18 @@ Checks over per-seed values go through one call pair: `evidence.per_seed(measure
 how to measure a list of seeds, and `evidence.check_over_seeds(per_seed, test)` decides the test on
 sequential seeds (claimcheck/sequential.py): the engine owns the loop over seeds and the stopping rule.
 Deterministic facts and tests on one fixed model go through `evidence.check`.
+
+In a claim test a failed check fails the test only once the test body has finished: the arm still
+records its other checks and draws its figures, which a reader of a failed arm needs most.
 """
 from __future__ import annotations
 
 import dataclasses
+import functools
 import io
 import re
+import sys
+import types
 from collections.abc import Callable
 from pathlib import Path
 
@@ -31,6 +37,9 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 # FIGURES beside claims.* or, for a partial run, to PARTIAL_FIGURES beside claims-partial.*, leaving the
 # figures the complete report shows as they were.
 FIGURES, PARTIAL_FIGURES, PENDING_FIGURES = "figures", "figures-partial", ".figures-pending"
+# What a claim test's body may raise after a failed check, which then gives way to the check's failure:
+# any error, and pytest's own outcomes (an earlier failed check decided the test before them).
+BODY_EXCEPTIONS = (Exception, pytest.fail.Exception, pytest.skip.Exception, pytest.xfail.Exception)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -65,9 +74,21 @@ def claim(card: Card, *, control: bool = True, xfail_claim: str | None = None):
         arms.append(pytest.param(arm, marks=marks, id=arm))
 
     def decorate(fn):
-        fn = pytest.mark.parametrize("arm", arms)(fn)
+        fn = pytest.mark.parametrize("arm", arms)(_failing_at_the_end(fn))
         return pytest.mark.claim(card.id, card=card)(fn)
     return decorate
+
+
+def _failing_at_the_end(test: Callable) -> Callable:
+    """`test`, run so that its failed checks fail it after its body has run (Evidence.run_test)."""
+    @functools.wraps(test)
+    def claim_test(*args, **kwargs):
+        __tracebackhide__ = True
+        evidence = kwargs.get("evidence")
+        if isinstance(evidence, Evidence):
+            return evidence.run_test(test, *args, **kwargs)
+        return test(*args, **kwargs)
+    return claim_test
 
 
 class PerSeed:
@@ -124,6 +145,42 @@ class Evidence:
         self._pending_dir = None if figures_dir is None else Path(figures_dir).parent / PENDING_FIGURES
         self._figure_cache = figure_cache  # (figure id, render) -> PNG bytes, rendered once per code version
         self.families: dict[str, list[int]] = {}  # seed family -> seeds used by this arm
+        self._failures: list[AssertionError] | None = None  # a list while run_test runs the test body
+        self._test_code: types.CodeType | None = None
+
+    def run_test(self, test: Callable, *args, **kwargs):
+        """Run the claim test's body with failed checks recorded, not raised, then raise the first with the
+        message (and traceback) it would have had: the test fails as before, after it has drawn its
+        figures. An exception the body raises after a failed check (code that relied on the check) gives way
+        to the check's failure, which chains it."""
+        __tracebackhide__ = True
+        self._failures, self._test_code = [], test.__code__
+        try:
+            try:
+                result = test(*args, **kwargs)
+            except BODY_EXCEPTIONS:
+                if self._failures:
+                    raise self._first_failure()   # the body's exception becomes its context
+                raise
+            if self._failures:
+                raise self._first_failure()
+            return result
+        finally:
+            self._failures = self._test_code = None
+
+    def _first_failure(self) -> AssertionError:
+        first, more = self._failures[0], len(self._failures) - 1
+        if more:
+            first.args = (f"{first.args[0]}\n({more} more failed check(s) of this arm: see its report card)",)
+        return first
+
+    def _fail(self, message: str) -> None:
+        """Raise a failed check now, or while run_test runs the body keep it, with the traceback a raise here
+        would have had, for the end of the test."""
+        failure = AssertionError(message)
+        if self._failures is None:
+            raise failure
+        self._failures.append(failure.with_traceback(_traceback_from(sys._getframe(1), self._test_code)))
 
     def per_seed(self, measure: Callable[[list[int]], dict[str, list]], *,
                  family: SeedFamily | None = None) -> PerSeed:
@@ -169,8 +226,9 @@ class Evidence:
                     + (f" p_fut={t['p_futility']:.3g} (beta_k {t['beta_k']:.3g})"
                        if t["p_futility"] is not None else "")
                     for t in decision.trail)
-            raise AssertionError(f"[{self.card.id} {self.arm}] {record['outcome']}, expected {want}\n"
-                                 f"{result.describe()}{trail}")
+            self._fail(f"[{self.card.id} {self.arm}] {record['outcome']}, expected {want}\n"
+                       f"{result.describe()}{trail}")
+
     @property
     def is_control(self) -> bool:
         return self.arm == "control"
@@ -235,6 +293,21 @@ class Evidence:
         return jsonable({"claim_id": self.card.id, "arm": self.arm, "seeds": seeds, "families": self.families,
                           "checks": self.checks, "figures": self.figures, "tables": self.tables,
                           "notes": self.notes, "measurements": self.measurements})
+
+
+def _traceback_from(frame: types.FrameType, test_code: types.CodeType | None) -> types.TracebackType | None:
+    """A traceback from the test function's frame down to `frame`, as it stands now (None when `frame` is not
+    running inside the test function)."""
+    frames = []
+    while frame is not None and test_code is not None:
+        frames.append(frame)
+        if frame.f_code is test_code:
+            tb = None
+            for f in frames:   # innermost first: each entry's next is the one called from it
+                tb = types.TracebackType(tb, f, f.f_lasti, f.f_lineno)
+            return tb
+        frame = frame.f_back
+    return None
 
 
 def _cell(value) -> object:

@@ -74,3 +74,43 @@ def test_measure_must_return_one_value_per_seed_by_name(bad, message):
     with pytest.raises((ValueError, TypeError), match=message):
         ev.check_over_seeds(ev.per_seed(lambda seeds: bad), lambda v: stats.greater_than(
             v["x"], reference=0.0, min_effect=0.5, alpha=0.01))
+
+
+def fact(holds: bool, name: str) -> stats.StatResult:
+    return stats.exact(holds, name=name, detail="a fact")
+
+
+def test_in_a_claim_test_a_failed_check_fails_after_the_body_with_its_message_and_line():
+    ev = evidence("claim")
+    done = []
+
+    def body(evidence):
+        evidence.check(fact(False, "first"))   # fails: the body goes on
+        evidence.check(fact(True, "second"))
+        done.append("figure drawn")
+    with pytest.raises(AssertionError, match=r"^\[9.1 claim\] NOT SUPPORTED, expected SUPPORTED\nfirst") as failure:
+        ev.run_test(body, evidence=ev)
+    assert done and [c["name"] for c in ev.checks] == ["first", "second"]
+    lines = [(entry.frame.code.name, str(entry.statement).strip()) for entry in failure.traceback]
+    assert ("body", 'evidence.check(fact(False, "first"))   # fails: the body goes on') in lines
+    ev.check(fact(True, "outside a claim test"))
+    with pytest.raises(AssertionError):                      # outside run_test a failed check raises at once
+        ev.check(fact(False, "now"))
+
+
+@pytest.mark.parametrize("after", [ValueError("relied on the check"), pytest.skip.Exception("skip")])
+def test_what_a_body_raises_after_a_failed_check_gives_way_to_the_checks_failure(after):
+    ev = evidence("claim")
+
+    def body(evidence):
+        evidence.check(fact(False, "first"))
+        evidence.check(fact(False, "second"))
+        raise after
+    with pytest.raises(AssertionError, match=r"first[\s\S]*\(1 more failed check\(s\) of this arm") as failure:
+        ev.run_test(body, evidence=ev)
+    assert failure.value.__context__ is after
+
+
+def test_a_claim_test_without_failed_checks_returns_what_its_body_returns():
+    ev = evidence("control")
+    assert ev.run_test(lambda evidence: evidence.check(fact(False, "absent")).name, evidence=ev) == "absent"
