@@ -87,7 +87,9 @@ def test_the_projects_weights_option_joins_the_run_identity(project, tmp_path):
 
     weights = tmp_path / "elsewhere" / "r50.pth"      # outside the project: given with "=" (README, "Options")
     weights.parent.mkdir()
-    torch.save({"fc.weight": torch.zeros(2, 2)}, weights)
+    from fixtures.plugin import resnet50_shapes
+
+    torch.save({k: torch.zeros(()).expand(shape) for k, shape in resnet50_shapes().items()}, weights)
     project.makeconftest("def pytest_sessionfinish(session):\n"
                          "    from claimcheck.plugin import session_key\n"
                          "    print('IDENTITY', dict(session.config.stash[session_key].run.project_identity))\n")
