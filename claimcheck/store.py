@@ -125,13 +125,29 @@ class Store:
             raise Unusable("payload does not match its hash (edited or copied from another entry?)")
         entry = StoredEntry(payload, meta, loaded=True)
         if validate is not None:
-            try:
-                validate(entry)
-            except Unusable:
-                raise
-            except UNUSABLE_ERRORS as error:
-                raise Unusable(f"{error.__class__.__name__}: {str(error).splitlines()[0][:200]}") from None
+            _validated(entry, validate)
         return entry
+
+
+def _validated(entry: StoredEntry, validate: Callable[[StoredEntry], None]) -> None:
+    """Run the caller's check of a loaded entry. What it raises among UNUSABLE_ERRORS, and any warning it
+    gives, make the entry unusable: a warning while decoding (torch's about a payload of another pickle
+    protocol) would otherwise fail a suite that turns warnings into errors instead of rebuilding the entry."""
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            validate(entry)
+    except Unusable:
+        raise
+    except UNUSABLE_ERRORS as error:
+        raise Unusable(f"{error.__class__.__name__}: {_first_line(error)}") from None
+    if caught:
+        raise Unusable(f"loading it warned ({caught[0].category.__name__}: {_first_line(caught[0].message)})")
+
+
+def _first_line(message) -> str:
+    lines = str(message).strip().splitlines()
+    return lines[0][:200] if lines else ""
 
 
 def _bytes_hash(payload: bytes) -> str:
