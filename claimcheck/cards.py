@@ -1,6 +1,8 @@
 """Markdown rendering of claims.json: an overview table, then one card per claim."""
 from __future__ import annotations
 
+import re
+
 from claimcheck.sequential import LOOK_MULTIPLES
 from claimcheck.stats import fmt
 
@@ -102,8 +104,11 @@ def _arm(arm_name: str, arm: dict) -> list[str]:
                   if any(cache.values()) else "")
     out = [f"### {arm_name}: {arm['verdict']}", "",
            f"`{arm['test']}` — {arm['wall_s']:.1f} s{cache_text}; seeds {arm.get('seeds', [])}", ""]
-    if arm.get("outcome") in ("failed", "xfailed", "skipped") and arm.get("message"):
-        out += ["```", arm["message"][:1500], "```", ""]
+    message = arm.get("message", "") if arm.get("outcome") in ("failed", "xfailed", "skipped") else ""
+    if message:
+        out += [*_fenced(message), ""]
+    if arm.get("failure") and arm["failure"].strip() != message.strip():
+        out += ["<details><summary>full failure text</summary>", "", *_fenced(arm["failure"]), "</details>", ""]
     if arm.get("pass_rate") is not None:
         out += [f"Estimated chance that this arm passes again under another seed base: {arm['pass_rate']:.3f}.", ""]
     if arm.get("checks"):
@@ -161,6 +166,13 @@ def outcome_text(c: dict) -> str:
     if outcome == "INCONCLUSIVE" and c.get("seeds_needed"):
         outcome += f" (about {c['seeds_needed']} seeds would be needed)"
     return outcome
+
+
+def _fenced(text: str) -> list[str]:
+    """`text` as a Markdown code block whose fence no run of backticks inside it can close."""
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return [fence, text, fence]
 
 
 def _cell(text: str) -> str:

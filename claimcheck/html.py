@@ -1,37 +1,98 @@
 """claims.html: the report as one self-contained page (figures embedded), rendered with Jinja2.
 
 The template (templates/claims.html.j2) autoescapes everything; this module only prepares the view:
-badges, the cells the Markdown cards also show, per-seed values and figures as base64 data.
+outcome counts, badges, sort keys, the cells the Markdown cards also show, per-seed values and figures
+as base64 data. The page's few lines of script filter and sort; without script it reads the same, unfiltered.
 """
 from __future__ import annotations
 
 import base64
+import math
 from pathlib import Path
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from claimcheck.cards import as_number, effect_text, outcome_text, p_text, seeds_text, unsupported_verdict
+from claimcheck.cards import (
+    as_number,
+    card_anchor,
+    effect_text,
+    outcome_text,
+    p_text,
+    seeds_text,
+    unsupported_verdict,
+)
 from claimcheck.stats import fmt
 
-BADGES = {"SUPPORTED": ("ok", "SUPPORTED"), "not supported (as expected)": ("expected", "not supported (expected)"),
-          "NOT REPRODUCED (strict xfail)": ("xfail", "NOT REPRODUCED")}
+# An arm's outcome on the page: css class -> (label in the counts, badge text), in the order the page counts
+# them. `other` is a verdict outside these (e.g. a non-strict XPASSED).
+OUTCOMES = {"ok": ("SUPPORTED", "SUPPORTED"),
+            "expected": ("not supported (as expected)", "not supported (expected)"),
+            "xfail": ("NOT REPRODUCED (strict xfail)", "NOT REPRODUCED"),
+            "bad": ("FAILED", "FAILED"), "skip": ("SKIPPED", "SKIPPED"), "notrun": ("NOT RUN", "NOT RUN"),
+            "other": ("other", None)}
+ALWAYS_COUNTED = ("ok", "expected", "xfail", "bad", "skip")   # shown even at 0: "0 FAILED" is news too
+SEVERITY = ("bad", "other", "notrun", "skip", "xfail", "expected", "ok")   # a verdict column sorts worst first
 
 
 def render_html(doc: dict, report_dir: Path) -> str:
     env = Environment(loader=PackageLoader("claimcheck", "templates"), autoescape=select_autoescape(["html", "j2"]),
                       trim_blocks=True, lstrip_blocks=True)
     claims = [_record_view(rec, report_dir) for rec in doc["claims"]]
-    return env.get_template("claims.html.j2").render(run=doc["run"], claims=claims)
+    return env.get_template("claims.html.j2").render(run=doc["run"], claims=claims, counts=outcome_counts(claims),
+                                                      sections=_sections(claims))
+
+
+def outcome_class(verdict: str) -> str:
+    """The css class (and filter value) of a verdict."""
+    for css, (label, _) in OUTCOMES.items():
+        if verdict == label or (css in ("bad", "skip", "notrun") and verdict.startswith(label)):
+            return css
+    return "other"
+
+
+def outcome_counts(claims: list[dict]) -> list[tuple[str, str, int]]:
+    """(css, label, number of arms) per outcome, in OUTCOMES' order; an outcome no arm has is left out
+    unless it is one of ALWAYS_COUNTED."""
+    found = [arm["css"] for rec in claims for group in rec["arms"].values() for arm in group]
+    return [(css, label, found.count(css)) for css, (label, _) in OUTCOMES.items()
+            if css in ALWAYS_COUNTED or css in found]
+
+
+def _sections(claims: list[dict]) -> list[tuple[str, int]]:
+    """(section, number of claims), in catalogue order."""
+    counts: dict[str, int] = {}
+    for rec in claims:
+        counts[rec["section"]] = counts.get(rec["section"], 0) + 1
+    return list(counts.items())
 
 
 def _record_view(rec: dict, report_dir: Path) -> dict:
-    arms = {name: [_arm_view(arm, report_dir) for arm in group] for name, group in rec["arms"].items()}
-    return {**rec, "anchor": rec["id"].replace(".", "-"), "arms": arms, "not_supported": unsupported_verdict(rec)}
+    anchor = card_anchor(rec)
+    arms = {name: [_arm_view(arm, report_dir, f"{anchor}-{name}" + (f"-{i + 1}" if len(group) > 1 else ""))
+                   for i, arm in enumerate(group)] for name, group in rec["arms"].items()}
+    every = [arm for group in arms.values() for arm in group]
+    rates = [arm["pass_rate"] for arm in every if arm.get("pass_rate") is not None]
+    return {**rec, "anchor": anchor, "arms": arms, "not_supported": unsupported_verdict(rec),
+            "section": rec["id"].split(".")[0], "id_key": _id_key(rec["id"]),
+            "outcomes": " ".join(sorted({arm["css"] for arm in every})),
+            "wall_s": sum(arm.get("wall_s") or 0.0 for arm in every),
+            "pass_rate": math.prod(rates) if rates else None,
+            "claim_rank": _rank(arms.get("claim", [])), "control_rank": _rank(arms.get("control", []))}
 
 
-def _arm_view(arm: dict, report_dir: Path) -> dict:
-    css, short = BADGES.get(arm["verdict"], ("skip" if arm["verdict"].startswith("SKIPPED") else "bad",
-                                             arm["verdict"].split(" (")[0]))
+def _id_key(claim_id: str) -> str:
+    """A string that sorts ids in catalogue order (2.3 before 2.10)."""
+    return ".".join(f"{int(part):06d}" if part.isdigit() else part for part in claim_id.split("."))
+
+
+def _rank(arms: list[dict]) -> int:
+    """The worst outcome of a verdict cell as a sort key (worst first; an empty cell last)."""
+    return min((SEVERITY.index(arm["css"]) for arm in arms), default=len(SEVERITY))
+
+
+def _arm_view(arm: dict, report_dir: Path, anchor: str) -> dict:
+    css = outcome_class(arm["verdict"])
+    short = OUTCOMES[css][1] or arm["verdict"].split(" (")[0]
     checks = [{**c, "effect_text": effect_text(c), "p_text": p_text(c), "seeds_text": seeds_text(c),
                "outcome_text": outcome_text(c)} for c in arm.get("checks", [])]
     per_seed = [(c["name"], key, ", ".join(fmt(as_number(x)) for x in values))
@@ -42,7 +103,9 @@ def _arm_view(arm: dict, report_dir: Path) -> dict:
         if path.is_file():
             figures.append({"name": Path(fig).name, "data": base64.b64encode(path.read_bytes()).decode()})
     sentence = arm["test"].split("::")[-1].split("[")[0].removeprefix("test_").replace("_", " ")
+    message = arm.get("message", "") if arm.get("outcome") in ("failed", "xfailed", "skipped") else ""
+    failure = arm.get("failure", "")
     return {**arm, "css": css, "short": short, "sentence": sentence, "checks": checks, "per_seed": per_seed,
-            "figure_data": figures,
+            "figure_data": figures, "anchor": anchor,
             "pass_rate": arm.get("pass_rate"), "tables": arm.get("tables", []), "notes": arm.get("notes", []),
-            "message": arm.get("message", "")}
+            "message": message, "failure": failure if failure.strip() != message.strip() else ""}

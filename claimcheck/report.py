@@ -48,10 +48,13 @@ def absorb(entries: dict[str, dict], report) -> None:
         entry["outcome"], entry["message"] = outcome_of(report)
         if report.when == "setup" and report.passed:
             entry["outcome"] = "incomplete"  # until the call phase reports (never, when interrupted)
+        if entry["outcome"] in ("failed", "xfailed"):
+            entry["failure"] = failure_text(report)
         if entry["outcome"] == "skipped" and entry["message"].startswith(BENCHMARK_ONLY_SKIP):
             del entries[report.nodeid]  # the benchmark pass reports only what it measured
     elif report.failed:  # e.g. an xdist worker that crashed while running the test
         entry["outcome"], entry["message"] = "failed", "crashed: " + _message(report)
+        entry["failure"] = failure_text(report)
         entry.setdefault("crashes", []).append(entry["message"])  # kept when xdist reruns the test
 
 
@@ -67,6 +70,18 @@ def outcome_of(report) -> tuple[str, str]:
 def _message(report) -> str:
     crash = getattr(report.longrepr, "reprcrash", None)
     return (crash.message if crash is not None else str(report.longrepr))[:2000]
+
+
+FAILURE_TEXT_LIMIT = 50_000   # characters: a generated counterexample can be long; a traceback rarely is
+
+
+def failure_text(report) -> str:
+    """What pytest printed for the failure (traceback, assertion and message): the report shows it folded."""
+    text = str(report.longrepr or "")
+    if len(text) > FAILURE_TEXT_LIMIT:
+        more = len(text) - FAILURE_TEXT_LIMIT
+        text = text[:FAILURE_TEXT_LIMIT] + f"\n... ({more} more characters in pytest's output)"
+    return text
 
 
 def verdict(arm: str, outcome: str, message: str = "") -> str:

@@ -44,3 +44,12 @@ def test_the_merge_job_summary_has_no_links(tmp_path):
     assert main([str(shard), "--out", str(tmp_path / "out"), "--summary", str(summary)]) == 0
     text = summary.read_text()
     assert "| 9.1 |" in text and not LINK.search(text) and "<a " not in text
+
+
+def test_a_failed_arms_failure_text_is_folded_in_a_fence_it_cannot_close():
+    failure = "E   assert '```' in text\nE   the end"
+    failed = {"test": "t.py::a[claim]", "verdict": "FAILED", "outcome": "failed", "wall_s": 1.0, "checks": [],
+              "message": "AssertionError: short", "failure": failure}
+    text = render_markdown(finalize([{"id": "9.1", "title": "t", **CARD, "arms": {"claim": [failed]}}], RUN))
+    assert "```\nAssertionError: short\n```" in text
+    assert f"<details><summary>full failure text</summary>\n\n````\n{failure}\n````\n</details>" in text

@@ -114,5 +114,8 @@ def test_a_failed_arm_records_its_checks_and_draws_its_figures_then_fails_as_bef
     assert (claim["verdict"], control["verdict"]) == ("FAILED", "FAILED (control)")
     assert [c["outcome"] for c in claim["checks"]] == ["NOT SUPPORTED", "NOT SUPPORTED"]
     assert claim["message"].startswith("AssertionError: [9.1 claim] NOT SUPPORTED, expected SUPPORTED")
+    assert ">       evidence.check_over_seeds(per_seed, " in claim["failure"]      # pytest's whole failure text
+    md = (project.path / "reports" / "claims.md").read_text()
+    assert "<details><summary>full failure text</summary>" in md and claim["failure"] in md
     for arm in (claim, control, arms["test_another_toy_claim[claim]"]):   # the strict xfail draws too
         assert len(arm["figures"]) == 1 and (project.path / "reports" / arm["figures"][0]).is_file()
