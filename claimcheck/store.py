@@ -11,11 +11,15 @@ probe, else it is rebuilt with a `CacheRebuildWarning`: a JSON sidecar of the ri
 equals the request, payload and metrics whose sha256 match the hashes stored at write time (so an
 edited value or a file copied over another entry is caught), and the caller's own `validate`. Layers
 on top decode the payload (claimcheck.memo for figures; a project's tensor cache for trained models).
+
+Every load and write sets the entry's files' modification time to now, so `Store.prune` can remove what
+a run did not use (a CI cache that would otherwise keep every entry of every past version of the code).
 """
 from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 import socket
 import time
@@ -28,6 +32,10 @@ from claimcheck import console
 from claimcheck.files import atomic_write_bytes
 
 LOCK_NOTICE_S = 30.0   # after this long waiting for another process's build, say whom we wait for
+# prune keeps an entry used this little before the cutoff: some filesystems store modification times
+# coarsely (FAT: 2 s), so a use just after the cutoff could read as just before it.
+MTIME_SLACK_S = 2.0
+KEY_LENGTH = 64        # a sha256 in hex: the start of every file name of an entry
 UNUSABLE_ERRORS = (TypeError, ValueError, RuntimeError, KeyError, EOFError, OSError)
 
 
@@ -90,6 +98,7 @@ class Store:
                     warnings.warn(f"rebuilding cache entry {payload_path.stem}: {why}", CacheRebuildWarning,
                                   stacklevel=3)
                 else:
+                    _mark_used(payload_path, meta_path)
                     self._counts["loaded"] += 1
                     return entry
             payload, metrics = build()
@@ -100,8 +109,31 @@ class Store:
             meta = {"spec": spec, "metrics": metrics,
                     "sha256": {"payload": _bytes_hash(payload), "metrics": _json_hash(metrics)}}
             atomic_write_bytes(meta_path, json.dumps(meta, indent=1).encode())
+            _mark_used(payload_path, meta_path)
             self._counts["built"] += 1
             return StoredEntry(bytes(payload), meta, loaded=False)
+
+    def prune(self, unused_since: float) -> int:
+        """Remove every entry neither loaded nor written since `unused_since` (a time.time() value, e.g. the
+        start of a complete run) and return how many were removed. Each is removed under its lock, after a
+        second look at its times; one whose lock another process holds (building or loading it) is in use and
+        stays. Lock files stay too: a lock file removed while another process waits on it would let a third
+        lock a new file of the same name, and two processes would build the entry at once."""
+        removed = 0
+        for folder, key in self._keys_on_disk():
+            if _last_use(folder, key) < unused_since - MTIME_SLACK_S:
+                removed += _remove_unused(folder, key, unused_since - MTIME_SLACK_S)
+        return removed
+
+    def _keys_on_disk(self) -> list[tuple[Path, str]]:
+        """(folder, key) of every entry with a payload, a sidecar or a temporary file of either."""
+        if not self.root.is_dir():
+            return []
+        keys = set()
+        for folder in self.root.iterdir():
+            if folder.is_dir():
+                keys.update((folder, path.name[:KEY_LENGTH]) for path in folder.iterdir() if _entry_file(path))
+        return sorted(keys)
 
     @staticmethod
     def _load(spec: Mapping, payload_path: Path, meta_path: Path,
@@ -148,6 +180,60 @@ def _validated(entry: StoredEntry, validate: Callable[[StoredEntry], None]) -> N
 def _first_line(message) -> str:
     lines = str(message).strip().splitlines()
     return lines[0][:200] if lines else ""
+
+
+def _mark_used(*paths: Path) -> None:
+    """Set the files' modification time to now, from the same clock as the cutoff prune is given (a fresh
+    file's time comes from the kernel's coarser one). A store on a read-only copy still loads."""
+    now = time.time()
+    for path in paths:
+        try:
+            os.utime(path, (now, now))
+        except OSError:
+            pass
+
+
+def _entry_file(path: Path) -> bool:
+    """A payload, sidecar or temporary file of an entry: `<key>.bin`, `<key>.json`, `<key>.bin<random>.tmp`."""
+    name, key = path.name, path.name[:KEY_LENGTH]
+    return (len(key) == KEY_LENGTH and all(c in "0123456789abcdef" for c in key)
+            and name[KEY_LENGTH:].startswith((".bin", ".json")))
+
+
+def _entry_files(folder: Path, key: str) -> list[Path]:
+    return [path for path in folder.glob(f"{key}.*") if _entry_file(path)]
+
+
+def _last_use(folder: Path, key: str) -> float:
+    """The latest modification time among the entry's files (-inf when none is left)."""
+    times = []
+    for path in _entry_files(folder, key):
+        try:
+            times.append(path.stat().st_mtime)
+        except OSError:   # removed meanwhile
+            pass
+    return max(times, default=-math.inf)
+
+
+def _remove_unused(folder: Path, key: str, cutoff: float) -> int:
+    """Remove the entry's files if its lock is free and it is still unused since `cutoff`; 1 if removed."""
+    from filelock import FileLock, Timeout
+
+    lock = FileLock(str(folder / f"{key}.lock"))
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        return 0
+    try:
+        if _last_use(folder, key) >= cutoff:   # loaded or rebuilt since the first look
+            return 0
+        files = _entry_files(folder, key)
+        for path in files:
+            path.unlink(missing_ok=True)
+        (folder / f"{key}.owner").unlink(missing_ok=True)
+        return int(any(path.suffix in (".bin", ".json") for path in files))
+    finally:
+        lock.release()
 
 
 def _bytes_hash(payload: bytes) -> str:
