@@ -175,7 +175,7 @@ def check_shards(documents: list[dict], paths: list[Path], expected: int) -> Non
     groups: dict[int, Path] = {}
     for doc, path in zip(documents, paths):
         shard = doc["run"].get("shard")
-        if not isinstance(shard, dict) or not all(isinstance(shard.get(k), int) for k in ("group", "groups")):
+        if not isinstance(shard, dict) or not all(type(shard.get(k)) is int for k in ("group", "groups")):
             raise InputError(f"{path}: no shard information in run.shard (not written by a sharded run?)")
         if shard["groups"] != expected:
             raise InputError(f"{path}: shard {shard['group']} of {shard['groups']} groups; --expect {expected}")
