@@ -148,6 +148,9 @@ class Evidence:
         self._failures: list[AssertionError] | None = None  # a list while run_test runs the test body
         self._test_code: types.CodeType | None = None
 
+    def __repr__(self) -> str:
+        return f"<Evidence {self.card.id} {self.arm}>"   # as pytest shows the test's arguments on a failure
+
     def run_test(self, test: Callable, *args, **kwargs):
         """Run the claim test's body with failed checks recorded, not raised, then raise the first with the
         message (and traceback) it would have had: the test fails as before, after it has drawn its

@@ -75,9 +75,14 @@ def _message(report) -> str:
 FAILURE_TEXT_LIMIT = 50_000   # characters: a generated counterexample can be long; a traceback rarely is
 
 
+ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")   # in the default repr of an object: `<Zoo object at 0x7f...>`
+
+
 def failure_text(report) -> str:
-    """What pytest printed for the failure (traceback, assertion and message): the report shows it folded."""
-    text = str(report.longrepr or "")
+    """What pytest printed for the failure (traceback, assertion and message): the report shows it folded.
+    Memory addresses are left out, so that the same failure reads the same in every run (a merge of shards
+    equals a single run)."""
+    text = ADDRESS.sub("", str(report.longrepr or ""))
     if len(text) > FAILURE_TEXT_LIMIT:
         more = len(text) - FAILURE_TEXT_LIMIT
         text = text[:FAILURE_TEXT_LIMIT] + f"\n... ({more} more characters in pytest's output)"
@@ -198,8 +203,9 @@ NUMBER = re.compile(r"-?(\d[\d.]*(e[-+]?\d+)?|inf|nan)", re.IGNORECASE)
 
 
 def summary_lines(doc: dict, width: int | None = None) -> list[str]:
-    """One line per claim arm, then a count line and the estimated chance of a green run, each within
-    `width` (the terminal's; at most SUMMARY_WIDTH, which is also used when the width is unknown).
+    """One line per claim arm within `width` (the terminal's; at most SUMMARY_WIDTH, which is also used
+    when the width is unknown), then a count line and the estimated chance of a green run, wrapped past
+    SUMMARY_WIDTH (a narrower terminal wraps a sentence itself, not a table row).
 
     An arm's line holds id, arm, verdict, key number, p and seeds, wall time and cache use; the sentence
     (the test's, or for a failed arm the deciding check's name) fills what room is left. A line that is
@@ -207,12 +213,12 @@ def summary_lines(doc: dict, width: int | None = None) -> list[str]:
     width = min(width or SUMMARY_WIDTH, SUMMARY_WIDTH)
     lines = [arm_line(rec["id"], arm_name, arm, width)
              for rec in doc["claims"] for arm_name, arms in rec["arms"].items() for arm in arms]
-    lines += wrap(count_line(doc), width, sep=" / ")
+    lines += wrap(count_line(doc), SUMMARY_WIDTH, sep=" / ")
     if doc["run"].get("wall_ratio") is not None:
-        lines += wrap(reference_line(doc["run"]), width)
+        lines += wrap(reference_line(doc["run"]), SUMMARY_WIDTH)
     green = doc["run"].get("green_rate")
     if green is not None:
-        lines += wrap(f"estimated chance that a run under another seed base is green: {green:.3f}", width)
+        lines += wrap(f"estimated chance that a run under another seed base is green: {green:.3f}", SUMMARY_WIDTH)
     return lines
 
 
@@ -330,7 +336,7 @@ def write_report(entries: dict[str, dict], run, wall_s: float, root: Path,
     lines = summary_lines(doc, width)
     if partial:
         lines += wrap(f"PARTIAL run ({'; '.join(partial)}): the complete report (claims.*) is unchanged",
-                      min(width or SUMMARY_WIDTH, SUMMARY_WIDTH))
+                      SUMMARY_WIDTH)
     return lines, write_documents(doc, run.report_dir, stem="claims-partial" if partial else "claims")
 
 
