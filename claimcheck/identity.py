@@ -22,14 +22,26 @@ REPORTING_MODULES = frozenset({"report.py", "cards.py", "merge.py", "stability.p
 
 
 def package_versions(names) -> dict[str, str]:
-    """The installed version of each distribution in `names` ("not installed" when absent)."""
+    """The installed version of each distribution in `names` ("not installed" when absent). A name that no
+    distribution has is looked up as the import package another one provides: `xgboost` from the CPU build
+    `xgboost-cpu` is keyed and reported with that distribution's version."""
     found = {}
     for name in names:
         try:
             found[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
-            found[name] = "not installed"
+            found[name] = _provider_version(name)
     return found
+
+
+def _provider_version(name: str) -> str:
+    providers = metadata.packages_distributions().get(name.replace("-", "_"), [])
+    for dist in sorted(set(providers)):
+        try:
+            return metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            continue
+    return "not installed"
 
 
 @functools.cache

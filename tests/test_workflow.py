@@ -119,7 +119,7 @@ def test_every_job_installs_through_the_cpu_install_action_and_the_merge_only_wh
     installs = {name: [step for step in spec["steps"] if step.get("uses") == "./.github/actions/install"]
                 for name, spec in workflow()["jobs"].items()}
     assert all(len(steps) == 1 for steps in installs.values()), installs
-    assert installs["lint"][0]["with"] == {"extras": "dev"}
+    assert installs["lint"][0]["with"] == {"extras": "dev actionlint"}
     assert set(installs["merge"][0]["with"]["only"].split()) == MERGE_IMPORTS
     for name, steps in installs.items():
         assert not any("pip install" in cmd for cmd in run_steps(name)), f"{name} installs outside the action"
@@ -129,7 +129,7 @@ def test_every_job_installs_through_the_cpu_install_action_and_the_merge_only_wh
 
 
 def test_the_install_action_takes_every_range_from_pyproject_with_cpu_builds(tmp_path):
-    subprocess.run([sys.executable, INSTALL_ACTION / "requirements.py", tmp_path, "--extras", "dev"],
+    subprocess.run([sys.executable, INSTALL_ACTION / "requirements.py", tmp_path, "--extras", "dev actionlint"],
                    check=True, capture_output=True)
     torch = (tmp_path / "torch.txt").read_text().split()
     other = (tmp_path / "other.txt").read_text().split()

@@ -198,3 +198,22 @@ def test_two_processes_racing_on_one_key_build_once(tmp_path):
     outputs = [(tmp_path / f"result-{me}").read_text().split() for me in "ab"]
     assert sorted(out[0] for out in outputs) == ["built", "loaded"]
     assert all(out[1] == "777" for out in outputs)
+
+
+def test_a_package_from_another_distribution_is_keyed_with_that_distributions_version(monkeypatch):
+    """xgboost's CPU build is the distribution `xgboost-cpu` providing the import package `xgboost`."""
+    from importlib import metadata
+
+    from claimcheck.identity import package_versions
+
+    real_version = metadata.version
+
+    def version(name):
+        if name == "xgboost":
+            raise metadata.PackageNotFoundError(name)
+        return "3.2.0" if name == "xgboost-cpu" else real_version(name)
+
+    monkeypatch.setattr(metadata, "version", version)
+    monkeypatch.setattr(metadata, "packages_distributions", lambda: {"xgboost": ["xgboost-cpu"]})
+    assert package_versions(["xgboost", "surely-not-a-package"]) == {"xgboost": "3.2.0",
+                                                                     "surely-not-a-package": "not installed"}
