@@ -27,16 +27,12 @@ import pytest
 
 from claimcheck import sequential
 from claimcheck.files import atomic_write_bytes
+from claimcheck.report import FIGURES, PENDING_FIGURES
 from claimcheck.seeds import SeedFamily, derive
 from claimcheck.stats import StatResult, jsonable
 
 ARMS = ("claim", "control")
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-# Figure folders in the report folder. A test cannot know whether its run will be complete (an interrupt
-# says so only at the end), so it writes its figures to PENDING_FIGURES; the report then moves them to
-# FIGURES beside claims.* or, for a partial run, to PARTIAL_FIGURES beside claims-partial.*, leaving the
-# figures the complete report shows as they were.
-FIGURES, PARTIAL_FIGURES, PENDING_FIGURES = "figures", "figures-partial", ".figures-pending"
 # What a claim test's body may raise after a failed check, which then gives way to the check's failure:
 # any error, and pytest's own outcomes (an earlier failed check decided the test before them).
 BODY_EXCEPTIONS = (Exception, pytest.fail.Exception, pytest.skip.Exception, pytest.xfail.Exception)

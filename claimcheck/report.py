@@ -15,12 +15,16 @@ import re
 import subprocess
 from pathlib import Path
 
-from claimcheck.evidence import FIGURES, PARTIAL_FIGURES, PENDING_FIGURES
 from claimcheck.files import atomic_write_text
 from claimcheck.identity import package_versions
 from claimcheck.stats import fmt
 
 PAYLOAD_KEY = "dl_claims_payload"
+# Figure folders in the report folder. A test cannot know whether its run will be complete (an interrupt
+# says so only at the end), so it writes its figures to PENDING_FIGURES; the report then moves them to
+# FIGURES beside claims.* or, for a partial run, to PARTIAL_FIGURES beside claims-partial.*, leaving the
+# figures the complete report shows as they were.
+FIGURES, PARTIAL_FIGURES, PENDING_FIGURES = "figures", "figures-partial", ".figures-pending"
 BENCHMARK_ONLY_SKIP = "Skipping non-benchmark"  # pytest-benchmark's reason under --benchmark-only
 ENGINE_PACKAGES = ("pytest", "numpy", "scipy")  # the report also lists the ini's claims_packages
 VERDICTS = {  # (arm, outcome) -> verdict shown to the reader
