@@ -109,6 +109,9 @@ def _arm(arm_name: str, arm: dict) -> list[str]:
         out += [*_fenced(message), ""]
     if arm.get("failure") and arm["failure"].strip() != message.strip():
         out += ["<details><summary>full failure text</summary>", "", *_fenced(arm["failure"]), "</details>", ""]
+    if arm.get("crashes"):
+        out += [f"**Its xdist worker crashed {len(arm['crashes'])} time(s)** before the run that gave this "
+                "verdict (pytest counts the crash as a failure):", "", *_fenced("\n".join(arm["crashes"])), ""]
     if arm.get("pass_rate") is not None:
         out += [f"Estimated chance that this arm passes again under another seed base: {arm['pass_rate']:.3f}.", ""]
     if arm.get("checks"):

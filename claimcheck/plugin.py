@@ -125,7 +125,7 @@ class ClaimSession:
         try:
             self.summary = write_report(self.entries, self.run, wall_s=time.time() - self.started,
                                         root=self.rootpath, partial=partial_reasons(session.config, exitstatus),
-                                        width=reporter._tw.fullwidth if reporter else 120)
+                                        width=terminal_width(reporter))
         except OSError as error:
             self.write_error = f"{self.run.title}: could not write the report in {self.run.report_dir}: {error}"
             session.exitstatus = pytest.ExitCode.INTERNAL_ERROR
@@ -152,6 +152,16 @@ class ClaimSession:
             terminalreporter.write_line(line)
         for path in paths:
             terminalreporter.write_line(f"report: {path}")
+
+
+def terminal_width(reporter) -> int | None:
+    """The terminal's width for the summary; None where pytest only guesses it (no terminal and no COLUMNS,
+    e.g. a CI log): the summary then uses its own 120 columns."""
+    import os
+
+    if reporter is None or not (reporter.isatty() or os.environ.get("COLUMNS")):
+        return None
+    return reporter._tw.fullwidth
 
 
 def progress_line(entry: dict) -> str:

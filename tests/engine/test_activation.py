@@ -152,6 +152,8 @@ def test_a_worker_crash_stays_in_the_arm_and_the_summary_when_xdist_reruns_the_t
     doc = json.loads((pytester.path / "reports" / "claims.json").read_text())
     control = next(rec for rec in doc["claims"] if rec["id"] == "9.1")["arms"]["control"][0]
     assert control["crashes"] and "crashed while running" in control["crashes"][0]
+    for name in ("claims.md", "claims.html"):
+        assert "worker crashed 1 time(s)" in (pytester.path / "reports" / name).read_text()
 
 
 def test_a_notice_from_inside_a_test_reaches_the_terminal_past_the_capture(pytester, monkeypatch):
