@@ -1,9 +1,15 @@
-"""Benchmarks of the engine (pytest-benchmark), for `--benchmark-compare` across changes.
+"""Benchmarks of the engine (pytest-benchmark), for `--benchmark-compare` across changes, and a test that 4.1's
+latency pass (`-m latency`, claims/section4/test_width_depth.py) writes pytest-benchmark's JSON and compares.
 
-They time only in the serial benchmark pass (see README: Latency and benchmarks); in ordinary runs
+They time only in the serial benchmark pass (see README: The latency pass); in ordinary runs
 benchmarking is disabled and each function runs once as a smoke test.
 """
 from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 import torch
@@ -131,3 +137,31 @@ def test_benchmark_landscape_grid_vmapped(benchmark):
     model, directions, coords, x, y = landscape_setup()
     losses = benchmark.pedantic(loss_grid_vmapped, args=(model, directions, coords, x, y), rounds=3, iterations=1)
     assert losses == pytest.approx(loss_grid(model, directions, coords, x, y), rel=1e-4)
+
+
+ROOT = Path(__file__).resolve().parents[1]
+LATENCY_GROUPS = {"4.1-forward-batch-1", "4.1-forward-batch-256"}
+
+
+def latency_pass(tmp_path: Path, *extra: str) -> subprocess.CompletedProcess:
+    """The README's latency pass, in a subprocess, with its report, cache and benchmark storage under tmp_path."""
+    command = [sys.executable, "-m", "pytest", "-p", "no:xdist", "-p", "no:cacheprovider", "-m", "latency",
+               "--benchmark-enable", "--benchmark-only", f"--claims-report={tmp_path / 'report'}",
+               f"--claims-cache={tmp_path / 'cache'}", f"--benchmark-storage=file://{tmp_path / 'storage'}", *extra,
+               "claims/section4/test_width_depth.py"]   # where the latency benchmarks are: collects less
+    return subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
+
+
+def test_the_latency_pass_writes_the_4_1_groups_to_json_and_compares_with_a_saved_run(tmp_path):
+    out = tmp_path / "latency.json"
+    first = latency_pass(tmp_path, f"--benchmark-json={out}", "--benchmark-autosave")
+    assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]
+    runs = json.loads(out.read_text())["benchmarks"]
+    assert {b["group"] for b in runs} == LATENCY_GROUPS
+    assert len(runs) == 12, [b["name"] for b in runs]   # six architectures x two batch sizes
+    for b in runs:
+        assert {"architecture", "hidden_layers", "batch", "parameters", "bytes"} <= set(b["extra_info"])
+        assert b["stats"]["rounds"] >= 30 and 0 < b["stats"]["min"] <= b["stats"]["median"]
+    again = latency_pass(tmp_path, "--benchmark-compare", "-k", "02layers and batch1")
+    assert again.returncode == 0, again.stdout[-3000:] + again.stderr[-3000:]
+    assert "Comparing against benchmarks from" in again.stdout + again.stderr

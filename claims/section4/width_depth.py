@@ -93,14 +93,16 @@ def latency_excess(rows: dict[str, list[float]], *, parameter_ratio: float, min_
     """H1: the latency ratio exceeds the parameter ratio more than `min_factor`-fold, a one-sided one-sample
     t-test over timing blocks on log(latency ratio / parameter ratio) - log(min_factor).
 
-    Futility asks whether the blocks exclude the minimum factor itself (the same t-test, H1: smaller): load
-    widens the blocks' spread, so a busy machine leaves the check INCONCLUSIVE rather than refuted. (The
-    engine's default design effect, Cohen's dz = 1 beyond the minimum, is relative to that spread and
-    would call a check refuted when load only made it noisy.)"""
+    Futility (NOT SUPPORTED) needs the blocks to show the claim's opposite: the latency ratio at most the
+    parameter ratio (the same t-test, H1: log excess < 0). A busy machine widens the blocks' spread and, by
+    slowing the memory-bound {2048, 2048} most, shrinks the excess of the shallow splits (pilot: 1.12 -> 1.04
+    for {1024 x 4}), so it leaves the check INCONCLUSIVE rather than refuted. (The engine's default design
+    effect, Cohen's dz = 1 beyond the minimum, is relative to that spread, and futility at the minimum factor
+    itself would refute a claim that load only compressed.)"""
     excess = np.asarray(rows["log latency ratio"], dtype=float) - math.log(parameter_ratio)
     result = stats.greater_than(excess, reference=0.0, min_effect=math.log(min_factor), alpha=alpha, name=name,
                                 label=EXCESS)
-    below = stats.greater_than(-excess, reference=0.0, min_effect=-math.log(min_factor), alpha=alpha)
+    below = stats.greater_than(-excess, reference=0.0, min_effect=0.0, alpha=alpha)
     result.p_futility = below.p_value
     result.test = ("one-sided one-sample t-test over timing blocks on log(latency ratio / parameter ratio) - "
                    "log(min factor) (Student t, scipy.special.stdtr)")
