@@ -93,17 +93,16 @@ def latency_excess(rows: dict[str, list[float]], *, parameter_ratio: float, min_
     """H1: the latency ratio exceeds the parameter ratio more than `min_factor`-fold, a one-sided one-sample
     t-test over timing blocks on log(latency ratio / parameter ratio) - log(min_factor).
 
-    Futility (NOT SUPPORTED) needs the blocks to show the claim's opposite: the latency ratio at most the
-    parameter ratio (the same t-test, H1: log excess < 0). A busy machine widens the blocks' spread and, by
-    slowing the memory-bound {2048, 2048} most, shrinks the excess of the shallow splits (pilot: 1.12 -> 1.04
-    for {1024 x 4}), so it leaves the check INCONCLUSIVE rather than refuted. (The engine's default design
-    effect, Cohen's dz = 1 beyond the minimum, is relative to that spread, and futility at the minimum factor
-    itself would refute a claim that load only compressed.)"""
+    No futility test: the check ends SUPPORTED or, after its last look, INCONCLUSIVE with the measured noise in
+    its detail, never NOT SUPPORTED. Timing on shared cores cannot refute it: load widens the blocks' spread and,
+    slowing the memory-bound {2048, 2048} most, shrinks the shallow splits' excess (pilot, {1024 x 4}: 1.12 quiet,
+    1.04 at load 6, 1.00 at load 10 on 2 cores), so a futility stop, at the minimum factor or even at no excess,
+    would turn load into a refutation. (The engine's default design effect, Cohen's dz = 1 beyond the minimum, is
+    relative to that spread.)"""
     excess = np.asarray(rows["log latency ratio"], dtype=float) - math.log(parameter_ratio)
     result = stats.greater_than(excess, reference=0.0, min_effect=math.log(min_factor), alpha=alpha, name=name,
                                 label=EXCESS)
-    below = stats.greater_than(-excess, reference=0.0, min_effect=0.0, alpha=alpha)
-    result.p_futility = below.p_value
+    result.p_futility = None
     result.test = ("one-sided one-sample t-test over timing blocks on log(latency ratio / parameter ratio) - "
                    "log(min factor) (Student t, scipy.special.stdtr)")
     result.effect_name = f"mean {EXCESS}"
