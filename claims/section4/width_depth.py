@@ -140,7 +140,8 @@ def benchmark_table(path: Path) -> tuple[str, list[str], list[list[object]]] | N
     cpu = doc.get("machine_info", {}).get("cpu", {}).get("brand_raw", "an unknown processor")
     title = (f"pytest-benchmark, latency pass of {doc.get('datetime', '?')} ({Path(path).name}; commit "
              f"{str(commit.get('id', '?'))[:10]}{' with local changes' if commit.get('dirty') else ''}; {cpu}): "
-             "each forward pass timed on its own, one torch thread")
+             "each forward pass timed on its own, one torch thread; unpaired, so load moves these ratios more "
+             "than the paired timing blocks that decide the claim")
     header = ["group", "architecture", "parameters", "bytes", "min (us)", "median (us)", "IQR (us)", "rounds",
               "parameter ratio", "median latency ratio"]
     return title, header, rows
