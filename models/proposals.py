@@ -103,11 +103,13 @@ class Sine(nn.Module):
 def make_activation(name: str, param: float) -> nn.Module:
     if name == "relu":
         return nn.ReLU()
+    if name == "identity":      # no non-linearity: the MLP computes a linear function of its input
+        return nn.Identity()
     if name == "swish":
         return Swish(param)
     if name == "sine":
         return Sine(param)
-    raise ValueError(f"activation must be 'relu', 'swish' or 'sine', got {name!r}")
+    raise ValueError(f"activation must be 'relu', 'swish', 'sine' or 'identity', got {name!r}")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -118,7 +120,7 @@ class ActivationMLPConfig:
     widths: tuple[int, ...]
     num_classes: int
     activation: str = "swish"
-    param: float = 1.0            # swish beta or sine omega (ignored for relu)
+    param: float = 1.0            # swish beta or sine omega (ignored for relu and identity)
 
     def __post_init__(self):
         make_activation(self.activation, self.param)

@@ -53,6 +53,7 @@ def test_swish_with_beta_1_is_silu_and_activations_are_named():
     x = torch.linspace(-5, 5, 11)
     assert torch.allclose(Swish(1.0)(x), F.silu(x))
     assert isinstance(make_activation("sine", 3.0), Sine)
+    assert torch.equal(make_activation("identity", 1.0)(x), x)   # 3.4's control: a linear MLP
     with pytest.raises(ValueError, match="omega"):
         Sine(0.0)
     with pytest.raises(ValueError, match="activation"):

@@ -24,15 +24,18 @@ CARD = Card(
            "tends to ReLU (sup |f - ReLU| = W(1/e)/beta) and as beta -> 0 to the linear x/2 (|f - x/2| <= beta x^2/4), "
            "so beta interpolates between a linear unit and ReLU. The paper's ImageNet gains are out of reach of our "
            "seed counts; what we measure is whether, on MNIST-1D, a Swish MLP (beta = 1) is at most 2 accuracy points "
-           "worse than the same ReLU MLP after 20 epochs (the table below gives the run's accuracies).",
+           "worse than the same ReLU MLP after 20 epochs: it is, and in pilots it was 2.5-2.8 points better (not "
+           "asserted as a gain; the table below gives the run's accuracies).",
     method="Properties (hypothesis over x and beta, oracle scipy.special.lambertw): f >= its closed-form minimum, "
            "attained with zero derivative; the two limits' error bounds; autograd's derivative equals the formula "
            "and central finite differences. Training: MLP 40-64-64-10 on standardized MNIST-1D, Adam 1e-2, batch "
            "256, 20 epochs (never fewer), identical initial weights and batches for both activations per seed; "
            "test accuracy by a one-sided paired non-inferiority t-test with a 2-point margin at alpha 0.01, on "
-           "sequential seeds (at least 5 at the first look).",
-    control="A bad activation, sin(10 x) (high-frequency, periodic), trained the same way, must fail the same "
-            "non-inferiority test.",
+           "sequential seeds (at least 5 at the first look); and, in both arms, a one-sample t-test over seeds that "
+           "the contender's test accuracy is more than 0.1 above chance (0.1): it trains.",
+    control="The identity activation, trained the same way: the MLP is then a linear map, which trains (about 32% "
+            "test accuracy, MNIST-1D's logistic-regression level, far above chance) but is known to be worse than "
+            "the ReLU MLP by far more than the margin (pilot: 28 points). The same non-inferiority test must fail.",
 )
 W = float(lambertw(1 / np.e).real)   # 0.27846...: the oracle for Swish's minimum
 BASE_EPOCHS = 20
@@ -40,7 +43,10 @@ MIN_EPOCHS = 20      # pilot (10 seeds): Swish - ReLU = -0.9 pp (sd 1.7) at 10 e
                      # shorter (smoke) budget would measure learning speed, not the activation's final accuracy
 MARGIN = 0.02        # non-inferiority margin: 2 accuracy points, about one test-sampling SE of the difference
 ALPHA = 0.01
-BAD = ("sine", 10.0)
+LINEAR = ("identity", 1.0)   # pilot (10 + 15 seeds, two bases, 20 epochs): test accuracy 31.8% and 31.7% (sd 0.8-0.9),
+                             # 27.9 and 27.1 points below ReLU (sd 1.8-2.1); Swish - ReLU +2.5 and +2.8 (sd 1.6-1.7)
+CHANCE = 0.1
+MIN_ABOVE_CHANCE = 0.1   # "it trains": identity's 31.8% (MNIST-1D's logistic reference 32%) is 22 points above chance
 TOL = 1e-9
 
 
@@ -85,7 +91,7 @@ def test_swish_has_its_closed_form_minimum_and_tends_to_relu_and_to_x_over_2(arm
 @claim(CARD)
 def test_swish_mlp_is_not_worse_than_relu_on_mnist1d(arm, evidence, zoo):
     epochs = max(evidence.profile.epochs(BASE_EPOCHS), MIN_EPOCHS)
-    name, param = ("swish", 1.0) if arm == "claim" else BAD
+    name, param = ("swish", 1.0) if arm == "claim" else LINEAR
 
     def accuracies(seeds: list[int]) -> dict[str, list[float]]:
         acc = {}
@@ -98,6 +104,9 @@ def test_swish_mlp_is_not_worse_than_relu_on_mnist1d(arm, evidence, zoo):
     decision = evidence.check_over_seeds(per_seed, lambda acc: stats.non_inferior(
         acc[name], acc["relu"], margin=MARGIN, alpha=ALPHA,
         name=f"{name} MLP test accuracy is at most {MARGIN:.0%} below ReLU's", labels=(name, "relu")))
+    evidence.check_over_seeds(per_seed, lambda acc: stats.greater_than(
+        acc[name], reference=CHANCE, min_effect=MIN_ABOVE_CHANCE, alpha=ALPHA, label=f"{name} test accuracy",
+        name=f"the {name} MLP trains: test accuracy above chance + {MIN_ABOVE_CHANCE:g}"), expect=True)
     acc = per_seed.upto(decision.n)
     evidence.table(f"MNIST-1D test accuracy after {epochs} epochs", ["seed", "relu", f"{name} ({param})"],
                    [[s, r, a] for s, r, a in zip(per_seed.seeds, acc["relu"], acc[name])])
