@@ -20,7 +20,7 @@ from models.proposals import ConfidencePenalizedCE
 
 CARD = Card(
     id="3.5",
-    title="Cross-entropy + a confidence penalty trains as well and is less over-confident",
+    title="Cross-entropy + a confidence penalty is as accurate as cross-entropy and less over-confident",
     question="Propose a custom loss function: a variation of an existing one (e.g. adding a penalty term) or a "
              "combination of primitive mathematical operators.",
     answer="L(z, y) = -log p_y + beta KL(p || u) = -log p_y + beta (log C - H(p)), p = softmax(z), u uniform over "
@@ -28,19 +28,23 @@ CARD = Card(
            "constant beta log C so that the penalty (and the loss) is non-negative. The penalty pushes predictions "
            "away from one-hot certainty; for a given z, the loss is smallest for the predicted label, and beta = 0 is "
            "plain cross-entropy. On MNIST-1D, where a cross-entropy MLP over-fits and becomes over-confident after 20 "
-           "epochs, beta = 0.3 is expected to lower the confidence and the calibration error (ECE) while keeping the "
-           "accuracy far above chance; the run's means are in the table below. Too large a beta makes the network "
-           "under-confident instead.",
+           "epochs, beta = 0.3 lowers the mean confidence and the calibration error (ECE) by more than 0.02 each, "
+           "and its test accuracy is at most 2 points below cross-entropy's (a non-inferiority test; pilots "
+           "measured +0.2 and +1.3 points); the run's means are in the table below. Too large a beta makes the "
+           "network under-confident instead.",
     method="Properties (hypothesis over batch, classes, logits and beta, float64): L >= 0; L(z, argmax z) <= L(z, c) "
            "for every c; beta = 0 equals F.cross_entropy; autograd's gradient passes torch.autograd.gradcheck "
            "(finite differences). Training: MLP 40-64-64-10 on standardized MNIST-1D, Adam 1e-2, batch 256, 20 epochs "
            "(never fewer), same seed, init and batches with cross-entropy and with the proposed loss. Asserted on "
            "sequential seeds (at least 5 at the first look), alpha 0.01: one-sided paired t-tests that the mean test "
-           f"confidence and the ECE ({ECE_BINS} bins) drop by more than 0.02, and a one-sample t-test over seeds that "
-           "the test accuracy is more than 0.3 above chance (0.1).",
+           f"confidence and the ECE ({ECE_BINS} bins) drop by more than 0.02; a one-sided paired non-inferiority "
+           "t-test that the penalized loss's test accuracy is at most 2 points below cross-entropy's (claim arm); "
+           "and, in both arms, a one-sample t-test over seeds that the compared run's test accuracy is more than "
+           "0.3 above chance (0.1): it trains.",
     control="Two independently trained cross-entropy runs (a second initialization and batch order per seed): the "
             "same 'confidence and ECE drop' tests must not be supported. This is the claim's seed-to-seed noise "
-            "with the penalty removed.",
+            "with the penalty removed. The accuracy non-inferiority test is the claim arm's only: two "
+            "cross-entropy runs are non-inferior to each other by construction, so it has no null here.",
 )
 BETA = 0.3           # pilot (5 seeds, 20 epochs): ECE 0.136 -> 0.075, confidence 0.736 -> 0.674, accuracy 0.602;
                      # beta = 0.5 over-shot (confidence 0.54, ECE 0.078 with sd 0.024); a 40-128-128-10 pilot with
@@ -50,6 +54,9 @@ MIN_EPOCHS = 20      # pilot: at 10 epochs the cross-entropy net is not yet over
                      # penalty's ECE drop is 0.012 (sd 0.017): the effect needs the over-fitting regime
 MIN_DROP = 0.02      # pilot drops 0.062 (sd 0.005) in confidence and 0.061 (sd 0.007) in ECE
 CHANCE, MIN_ABOVE_CHANCE = 0.1, 0.3
+MARGIN = 0.02        # accuracy non-inferiority margin, 2 points: 3.4's margin on the same MNIST-1D MLP (about one
+                     # test-sampling SE of a difference); pilot (15 + 15 seeds, two bases, 20 epochs): beta = 0.3 minus
+                     # CE = +0.15 pp (sd 1.1) and +1.34 pp (sd 1.4), so the margin is not what decides
 ALPHA = 0.01
 TOL = 1e-12
 
@@ -112,6 +119,10 @@ def test_confidence_penalty_lowers_confidence_and_calibration_error_of_an_mnist1
         evidence.check_over_seeds(per_seed, lambda v, key=key: stats.paired_greater(
             v[f"{key} CE"], v[f"{key} {tag}"], min_effect=MIN_DROP, alpha=ALPHA,
             name=f"{tag} lowers the mean test {key} by more than {MIN_DROP}", labels=("CE", tag)))
+    if arm == "claim":
+        evidence.check_over_seeds(per_seed, lambda v: stats.non_inferior(
+            v[f"accuracy {tag}"], v["accuracy CE"], margin=MARGIN, alpha=ALPHA, labels=(tag, "CE"),
+            name=f"{tag}: test accuracy at most {MARGIN * 100:g} points below cross-entropy's"))
     evidence.check_over_seeds(per_seed, lambda v: stats.greater_than(
         v[f"accuracy {tag}"], reference=CHANCE, min_effect=MIN_ABOVE_CHANCE, alpha=ALPHA, label="test accuracy",
         name=f"{tag}: test accuracy above chance + {MIN_ABOVE_CHANCE}"), expect=True)
