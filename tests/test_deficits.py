@@ -1,34 +1,20 @@
-"""5.2's MLP deficit runs as a Recipe: members from shared initializations, a per-member blur window, step decay."""
+"""5.2's deficit components: a per-member window (Recipe augmentation), step decay, the stacked loss."""
 from __future__ import annotations
 
 import dataclasses
 
-import pytest
 import torch
 
-from claims.section5.deficits import MemberBlur, StepDecay, blur
+from claims.section5.deficits import MemberWindows, StepDecay, Window, deficit_mask
 from models.mlp import MLPConfig
-from models.stacked import MembersConfig, StackedCrossEntropy, stacked_cross_entropy
+from models.stacked import StackedCrossEntropy, stacked_cross_entropy
 
 
-def test_members_with_the_same_initialization_start_identical_and_others_differ():
-    torch.manual_seed(0)
-    model = MembersConfig(MLPConfig(4, (3,), 2), (0, 0, 0, 1)).build()
-    for p in model.parameters():                  # each (members, ...)
-        assert torch.equal(p[0], p[1]) and torch.equal(p[0], p[2]) and not torch.equal(p[0], p[3])
-    with pytest.raises(ValueError, match="without gaps"):
-        MembersConfig(MLPConfig(4, (3,), 2), (0, 2))
-
-
-def test_the_blur_reaches_each_member_only_in_its_window():
-    augment = MemberBlur(("none", "early", "late", "none, second init"), sigma=2.0, deficit=3, late_start=5)
-    apply = augment.transform(seed=0)
-    x = torch.randn(6, 40)
-    for epoch, blurred in ((0, {1}), (2, {1}), (3, set()), (5, {2}), (7, {2}), (8, set())):
-        xm = apply(epoch, x)
-        assert xm.shape == (4, 6, 40)
-        for m in range(4):
-            assert torch.allclose(xm[m], blur(x, 2.0) if m in blurred else x), (epoch, m)
+def test_deficit_mask_flags_each_condition_in_its_window():
+    blanked = deficit_mask(["none", "early", "late"], 0, 3, 5)
+    assert [blanked(e).tolist() for e in (0, 2, 3, 5, 7, 8)] == [
+        [False, True, False], [False, True, False], [False, False, False],
+        [False, False, True], [False, False, True], [False, False, False]]
 
 
 def test_step_decay_and_the_stacked_loss_as_recipe_components():
@@ -45,7 +31,7 @@ def test_a_component_defined_beside_its_claim_keys_the_model_by_its_source(monke
     from fixtures.zoo import DataSpec, Recipe
 
     recipe = Recipe(MLPConfig(40, (8,), 10), DataSpec("mnist1d"), TrainSpec(epochs=1, lr=1e-3, batch_size=64),
-                    augment=MemberBlur(("none",), 2.0, 1, 1))
+                    augment=MemberWindows((Window("blur", 0, 1),)))
     before = recipe.spec()
     assert set(before["component_code"]) == {"arch", "augment"}
     monkeypatch.setattr(zoo_module, "module_fingerprint", lambda name: "edited " + name)
