@@ -25,8 +25,14 @@ RESIDUAL_TWINS = SeedFamily(
 
 DIGIT_CNN = SeedFamily(
     "digit-cnn",
-    why="the 8 x 8 digit CNN of claims/section6/resolution.py (cnn_recipe), trained once per seed and shared by "
-        "6.1 (layer separability) and 6.2 (FixRes: the plain CNN is its control, the cropped one its claim)")
+    why="the 8 x 8 digit CNN of claims/section6/resolution.py (cnn_recipe), trained once per seed (6.1's layer "
+        "separability)")
+
+FIXRES = SeedFamily(
+    "6.2-fixres", floor=5,
+    why="the rendered-digit ResNets of claims/section6/fixres.py (crops 8-100% at 16 and 24 px, translation-only at "
+        "16 px), trained once per seed and shared by 6.2's two FixRes tests; at smoke's 3 seeds the first look's "
+        "t-test (alpha 0.001, 2 degrees of freedom) needs t > 22")
 
 FULLY_CONV = SeedFamily(
     "fully-conv", floor=5,
