@@ -7,6 +7,7 @@ benchmarking is disabled and each function runs once as a smoke test.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -149,7 +150,9 @@ def latency_pass(tmp_path: Path, *extra: str) -> subprocess.CompletedProcess:
                "--benchmark-enable", "--benchmark-only", f"--claims-report={tmp_path / 'report'}",
                f"--claims-cache={tmp_path / 'cache'}", f"--benchmark-storage=file://{tmp_path / 'storage'}", *extra,
                "claims/section4/test_width_depth.py"]   # where the latency benchmarks are: collects less
-    return subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    # Not an xdist worker's environment: pytest-benchmark reads PYTEST_XDIST_WORKER and would switch itself off.
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_XDIST")}
+    return subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300, env=env)
 
 
 def test_the_latency_pass_writes_the_4_1_groups_to_json_and_compares_with_a_saved_run(tmp_path):
