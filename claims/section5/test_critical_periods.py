@@ -292,7 +292,7 @@ def _timing_report(evidence, per_seed) -> None:
 
 
 def _harm_figure(evidence, h: np.ndarray, what: str) -> None:
-    fig, ax = plt.subplots(figsize=(6, 3.6))
+    fig, ax = plt.subplots(figsize=(6.4, 3.8))
     for row in h:
         ax.plot(STARTS, 100 * row, color="grey", alpha=0.5, marker="o")
     ax.plot(STARTS, 100 * h.mean(0), color="tab:red", lw=2.5, marker="o", label=f"mean, {len(h)} seeds")
@@ -300,9 +300,10 @@ def _harm_figure(evidence, h: np.ndarray, what: str) -> None:
     ax.axhspan(-100 * RECOVERED_MARGIN, 100 * RECOVERED_MARGIN, color="tab:green", alpha=0.12,
                label=f"within {RECOVERED_MARGIN:.0%} of no blur")
     ax.set_xticks(STARTS)
-    ax.set(xlabel=f"window start (epoch; {WINDOW} blurred, then {RECOVERY} clean epochs)",
-           ylabel="harm: no blur - window (points)",
-           title=f"5.2 critical period: reference CNN on MNIST-1D, {what}")
+    window = (f"{WINDOW} blurred, then {RECOVERY} clean epochs" if what == "blur window"
+              else f"no blur; measured at start + {WINDOW + RECOVERY}")
+    ax.set(xlabel=f"window start (epoch; {window})", ylabel=f"no blur - {what.split(' (')[0]}\n(accuracy points)",
+           title="5.2: harm by window start, reference CNN on MNIST-1D")
     ax.legend(fontsize=8)
     evidence.save_figure(fig, "harm-by-window-start")
 
@@ -311,15 +312,18 @@ def _curve_figure(evidence, runs: list[dict]) -> None:
     """Mean test accuracy (the data set's own 1,000 test samples) of every member over training."""
     every = SWEEP.curve_every
     epochs = np.arange(every, SWEEP.epochs + 1, every)
-    fig, ax = plt.subplots(figsize=(7, 4))
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4))
     names = [NONE, *(blurred(s) for s in STARTS), REPLICATE]
-    for name, color in zip(names, plt.cm.viridis(np.linspace(0, 0.9, len(names)))):
-        curve = 100 * np.mean([r["curves"][name] for r in runs], axis=0)
-        ax.plot(epochs, curve, color=color, label=name, ls="--" if name == REPLICATE else "-")
-    for s in STARTS:
-        ax.axvspan(s, s + WINDOW, color="grey", alpha=0.1)
-    ax.set_ylim(50, 100)
-    ax.set(xlabel="epoch (grey: blur windows)", ylabel="test accuracy (%)",
-           title=f"5.2: training curves, mean of {len(runs)} seeds")
-    ax.legend(fontsize=8, loc="lower right")
+    for ax, low in zip(axes, (0, 80)):
+        for name, color in zip(names, plt.cm.viridis(np.linspace(0, 0.9, len(names)))):
+            curve = 100 * np.mean([r["curves"][name] for r in runs], axis=0)
+            ax.plot(epochs, curve, color=color, label=name, ls="--" if name == REPLICATE else "-", marker=".")
+        for s in STARTS:
+            ax.axvspan(s, s + WINDOW, color="grey", alpha=0.1)
+        ax.set_ylim(low, 90 if low else 100)
+        ax.set(xlabel="epoch (grey: blur windows)", ylabel="test accuracy, clean inputs (%)")
+    axes[0].set_title(f"5.2: test accuracy during training, mean of {len(runs)} seeds")
+    axes[1].set_title(f"zoomed; the windows are measured at epochs {', '.join(str(end(s)) for s in STARTS)}")
+    axes[1].set_xlim(35, SWEEP.epochs + 1)
+    axes[0].legend(fontsize=8, loc="lower right")
     evidence.save_figure(fig, "training-curves")
