@@ -41,10 +41,10 @@ MIN_IMAGENET_ACC = 0.3          # above chance by 30 points: ResNet-50 is ~76% t
 # crops 8-100%: 0.672 -> 0.764 (K = 24 in 5/5 seeds), gain +0.092 +- 0.013 (0.082-0.108);
 # translation-only: 0.762 -> 0.793 (K = 20 in 5/5), gain +0.031 +- 0.003 (0.027-0.035), and -0.042 at K = 24.
 MIN_FIXRES_GAIN = 0.04          # above the control's largest pilot gain (0.035), below the claim's smallest (0.082)
-# Pilot, crops at 16 tested at 24 minus crops at 24 tested at 24: +0.013 +- 0.014 (5 seeds), +0.003 +- 0.021
-# (10 seeds). FixRes (ResNet-50, ImageNet): trained at 128 px and tested larger (with its fine-tuning) 77.1% top-1,
-# the usual train 224 / test 224 77.0%.
-NI_MARGIN = 0.03                # with the difference's sd of ~0.02, decided by 10 seeds (5 are too few at alpha_1)
+# Not asserted: crops at 16 tested at 24 minus crops at 24 tested at 24 was +0.003 +- 0.021 over 10 seeds under the
+# default seed base (non-inferior at a 0.03 margin, p = 0.0003) but -0.045 +- 0.032 over 5 seeds under base 1 (NOT
+# SUPPORTED at that margin): the comparison is reported per seed, not asserted (see NOT_ASSERTED_NI).
+NOT_ASSERTED_NI = "a 3-point non-inferiority margin held under one seed base and failed under another"
 MAX_FLOPS_FRACTION = 0.5        # (16 / 24)^2 = 0.44 for a fully convolutional trunk; the head adds a little
 CARD = Card(
     id="6.2",
@@ -59,10 +59,11 @@ CARD = Card(
            "the one size it was built for. The same θ may even do better above its training size (FixRes): "
            "random-resized crops make objects look larger in training than in the test view, so a network trained "
            f"at {TRAIN_SIZE} px with crops of 8-100% of the image classifies rendered digits better at a larger test "
-           f"size (by more than {MIN_FIXRES_GAIN:.2f} in accuracy), and trained at {TRAIN_SIZE} and tested at "
-           f"{LARGE_SIZE} px it is at most {NI_MARGIN:.2f} below the same network trained and tested at {LARGE_SIZE} "
-           f"px, at under {MAX_FLOPS_FRACTION:.0%} of the training FLOPs: train small, test larger. Without the "
-           "apparent-size discrepancy (translation-only crops) the larger test size gains less than that minimum.",
+           f"size (by more than {MIN_FIXRES_GAIN:.2f} in accuracy); without the apparent-size discrepancy "
+           "(translation-only crops) the larger test size gains less than that minimum. Training at "
+           f"{TRAIN_SIZE} px costs under {MAX_FLOPS_FRACTION:.0%} of the FLOPs of training at {LARGE_SIZE} px; whether "
+           f"it then matches the {LARGE_SIZE} px network at K = {LARGE_SIZE} is reported per seed, not asserted: "
+           "within 3 points under one seed base, 4.5 points below under another.",
     method=f"(1) resnet50(weights=None) in eval mode, one random image per size (64, 128, 224, 320 and 160 x 256): "
            "logits shape and finiteness, pooled features (2048 x 1 x 1), and the state dict compared bit for bit "
            "after all sizes. (2) With local ImageNet weights (--resnet50-weights PATH) and labelled images "
@@ -75,15 +76,15 @@ CARD = Card(
            f"3/4-4/3) at {TRAIN_SIZE} px, tested with FixRes' protocol (resize to int(K / 0.875), centre crop K) "
            f"for K in {', '.join(map(str, TEST_SIZES))}; on sequential seeds, alpha {ALPHA}, one-sided paired "
            f"t-tests over seeds: (a) the best K above {TRAIN_SIZE} beats K = {TRAIN_SIZE} by more than "
-           f"{MIN_FIXRES_GAIN:.2f}; (b) at K = {LARGE_SIZE} it is non-inferior (margin {NI_MARGIN:.2f}) to the same "
-           f"network trained with the same crops at {LARGE_SIZE} px, and training at {TRAIN_SIZE} px costs under "
-           f"{MAX_FLOPS_FRACTION:.0%} of its FLOPs (torch's FlopCounterMode).",
+           f"{MIN_FIXRES_GAIN:.2f}; (b) training at {TRAIN_SIZE} px costs under {MAX_FLOPS_FRACTION:.0%} of the "
+           f"FLOPs of the same training at {LARGE_SIZE} px (torch's FlopCounterMode; exact), and the two networks' "
+           f"accuracies at K = {LARGE_SIZE} are reported per seed.",
     control="(1) The same ResNet-50 with avgpool replaced by flatten and the head sized for 224 x 224 "
             "(2048 x 7 x 7 inputs): 'logits at every size' must fail. (3) The same network and training with "
             f"translation-only crops: squares of the test view's extent at {TRAIN_SIZE} px (int({TRAIN_SIZE} / "
             "0.875) of the image side) at a random position, which keep the test view's object size; it trains as "
-            "well (its accuracy at 16 px is in the table), and both (a) and (b) must fail for it (b: against the "
-            f"network trained with crops at {LARGE_SIZE} px).",
+            "well (its accuracy at 16 px is in the table, higher than the cropped network's), and (a) must fail "
+            "for it. (b) has no control (a FLOPs count).",
 )
 
 
@@ -195,27 +196,21 @@ def test_testing_above_the_training_size_beats_it_after_random_resized_crops(arm
             _sample_figure(evidence, zoo)
 
 
-@claim(CARD)
-def test_training_small_and_testing_larger_matches_training_at_the_larger_size(arm, evidence, zoo):
-    small = CROPS_SMALL if arm == "claim" else TRANSLATE_SMALL
-    per_seed = fixres_per_seed(evidence, zoo, (small, CROPS_LARGE))
+@claim(CARD, control=False)
+def test_training_at_16_px_costs_under_half_the_flops_of_24_px_and_is_compared_at_24_px(arm, evidence, zoo):
+    per_seed = fixres_per_seed(evidence, zoo, (CROPS_SMALL, CROPS_LARGE))
     net = fixres_recipe(evidence.profile, ARMS[CROPS_SMALL]).arch.build()
     fraction = flops(net, (1, 1, TRAIN_SIZE, TRAIN_SIZE)) / flops(net, (1, 1, LARGE_SIZE, LARGE_SIZE))
     evidence.check(stats.exact(
         fraction < MAX_FLOPS_FRACTION, name=f"training at {TRAIN_SIZE} px costs less than {MAX_FLOPS_FRACTION:.0%} "
         f"of the FLOPs of training at {LARGE_SIZE} px", detail=f"{fraction:.3f} (forward FLOPs per image, torch's "
-        "FlopCounterMode; same epochs, images and optimizer, so the training FLOPs have the same ratio)"), expect=True)
-    try:
-        evidence.check_over_seeds(per_seed, lambda v: stats.non_inferior(
-            at_size(v[small], LARGE_SIZE), at_size(v[CROPS_LARGE], LARGE_SIZE), margin=NI_MARGIN, alpha=ALPHA,
-            name=f"trained at {TRAIN_SIZE} px and tested at {LARGE_SIZE} px is at most {NI_MARGIN:.2f} below "
-                 f"trained and tested at {LARGE_SIZE} px ({small})",
-            labels=(f"{small}, tested at {LARGE_SIZE} px", f"{CROPS_LARGE}, tested at {LARGE_SIZE} px")))
-    finally:
-        curves = per_seed.upto(len(per_seed.seeds))
-        evidence.note(f"Training FLOPs of the {TRAIN_SIZE} px model relative to the {LARGE_SIZE} px one: "
-                      f"{fraction:.3f}.")
-        _fixres_report(evidence, curves, "train-size-curves")
+        "FlopCounterMode; same epochs, images and optimizer, so the training FLOPs have the same ratio)"))
+    curves = per_seed.upto(per_seed.schedule.looks[0])
+    diff = at_size(curves[CROPS_SMALL], LARGE_SIZE) - at_size(curves[CROPS_LARGE], LARGE_SIZE)
+    evidence.note(f"Reported, not asserted ({NOT_ASSERTED_NI}): accuracy at K = {LARGE_SIZE} of the network trained at "
+                  f"{TRAIN_SIZE} px minus the one trained at {LARGE_SIZE} px, per seed: "
+                  + ", ".join(f"{d:+.3f}" for d in diff) + f"; mean {diff.mean():+.3f}, sd {diff.std(ddof=1):.3f}.")
+    _fixres_report(evidence, curves, "train-size-curves")
 
 
 def _fixres_report(evidence, curves: dict[str, list], figure: str) -> None:
