@@ -63,9 +63,9 @@ TIMING_SWITCH = 20
 TIMING = regularization_timing(switch=TIMING_SWITCH, epochs=60, optimizer="sgd", lr=0.05, channels=CHANNELS)
 TIMING_MARGIN = 0.01     # within one point; the gain of always over never is 1.7 points (pilot: late - always
                          # +0.1 +/- 0.7, p = 3e-5 at 15 seeds, 0.0014 at 10)
-XFAIL_EARLY = ("shifts only in the first 20 of 60 epochs do not do as much as shifts throughout: 89.3 % against "
-               "90.5 % (-1.3 +/- 0.7 points, 10 seeds, outside the one-point margin; no shifts 88.9 %), so only "
-               "early does not ~ always, with SGD and the paper's x0.97 schedule")
+# 'Only early ~ always' is not asserted: within one point of always under seed bases 1 and 2 (-0.7, -0.5 points,
+# 15 seeds each), not under the default (-1.3 +/- 0.7, 10 seeds): a strict xfail flipped in the stability sweep. The
+# timing table reports it.
 XFAIL_LATE = ("shifts only from epoch 20 on are not ~ never: 90.3 % against 88.5 % with no shifts (+1.9 +/- 0.8 "
               "points, 5 seeds); they do as much as shifts throughout (the first test of this group)")
 
@@ -88,7 +88,9 @@ CARD = Card(
            "point of no blur after the same 30 clean epochs). (3) The exercise's own framing, Golatkar et al.'s "
            "'a regularizer only early ~ always, only late ~ never', does not hold here for random shifts of the "
            "signal trained with the paper's SGD schedule: shifts only after epoch 20 do as much as shifts "
-           "throughout, and shifts only in the first 20 epochs do less (both strict xfails give the numbers).",
+           "throughout (within one point), so 'only late ~ never' is a strict xfail with the numbers. Shifts only "
+           "in the first 20 epochs ended 0.5-1.3 points below shifts throughout under three seed bases, on both "
+           "sides of the one-point margin: the table reports it, no test asserts it.",
     method=f"(1) Members = seeds x {{no deficit, early deficit, late deficit}}, trained together; per seed one "
            f"target map W (random orthogonal, d = {DLN['dim']}) and one initialization shared by its three members. "
            f"Population loss (exact, via 3d pseudo-samples) by full-batch gradient descent (lr {DLN['lr']}, "
@@ -110,8 +112,8 @@ CARD = Card(
            f"samples never, always, only in epochs [0, {TIMING_SWITCH}) or only from {TIMING_SWITCH} to "
            f"{TIMING.epochs}; SGD (momentum {TIMING.momentum}) from {TIMING.lr:g} decayed x{TIMING.decay} per "
            f"epoch, as in the paper. Asserted: only-late within {TIMING_MARGIN:.0%} of always (non-inferiority); "
-           f"the exercise's 'only early ~ always' and 'only late ~ never' are the same test, strict xfails. All on "
-           f"sequential seeds, alpha {ALPHA}.",
+           f"the exercise's 'only late ~ never' is the same test, a strict xfail. All on sequential seeds, alpha "
+           f"{ALPHA}.",
     control=f"(1) The same deficits and assertion in a depth-1 pathway network, trained the same way (convex: no "
             f"critical period possible, the gap must vanish). This is a null of the mechanism, not of the noise: "
             f"the convex problem has one optimum whatever the target and the start, so its shares hardly vary "
@@ -259,12 +261,6 @@ def test_shift_augmentation_only_late_does_as_much_as_always(arm, evidence, zoo)
                       f"{TIMING_SWITCH} on do as much as shifts throughout")
     else:
         _timing_check(evidence, per_seed, NONE, ALWAYS, "(control) no shifts do as much as shifts throughout")
-
-
-@claim(CARD, control=False, xfail_claim=XFAIL_EARLY)
-def test_shift_augmentation_only_early_does_as_much_as_always(arm, evidence, zoo):
-    _timing_check(evidence, timing_per_seed(evidence, zoo), EARLY, ALWAYS,
-                  f"shifts only before epoch {TIMING_SWITCH} do as much as shifts throughout (Golatkar et al.)")
 
 
 @claim(CARD, control=False, xfail_claim=XFAIL_LATE)
