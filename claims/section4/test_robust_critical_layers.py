@@ -32,13 +32,12 @@ CARD = Card(
              "say which layers are critical and which robust.",
     answer="In a small residual CNN on digits (conv stem, 3 residual blocks of two 3x3 convs, 32 "
            "channels, BN, global average pooling) most trained models have both kinds: some layer loses almost "
-           "nothing when reset to its checkpoint-0 weights (typically the stem, whose BN as trained absorbs the "
-           "change) and some layer is critical (typically the convolutions of the first block); the later blocks "
-           "matter less and less, as the residual path carries the signal around a reset block. Re-drawing fresh "
-           "random weights instead of the initial ones leaves no layer robust, so robustness is about returning to "
-           "the checkpoint-0 weights, not about a layer being unimportant. A deep plain MLP on MNIST-1D, reported "
-           "in the same form, has few or no robust layers, which matches the course's note that Zhang et al.'s "
-           "conclusions concern residual architectures. The tables give each layer's measured drops.",
+           "nothing when reset to its checkpoint-0 weights and some layer is critical (which layers, the tables "
+           "give per seed; no check asserts which layer it is). Resetting to freshly drawn random weights instead "
+           "of the initial ones does not leave a robust layer in most seeds (the control), so robustness is about "
+           "returning to the checkpoint-0 weights, not about a layer being unimportant. A deep plain MLP on "
+           "MNIST-1D is reported in the same form, without a check (the course notes that Zhang et al.'s "
+           "conclusions concern residual architectures). The tables give each layer's measured drops.",
     method=f"Per seed: train the model (keeping checkpoint 0; the CNN with Adam {CNN_LR:g}, batch 64, {CNN_EPOCHS} "
            "epochs, never fewer), then for each conv/linear layer load its checkpoint-0 weights (and bias) into a "
            "copy of the trained model, everything else as trained (BN affine parameters and running statistics "
