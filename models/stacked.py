@@ -75,9 +75,13 @@ class MembersConfig:
         if not self.init_of or sorted(set(self.init_of)) != list(range(max(self.init_of) + 1)):
             raise ValueError(f"init_of must name initializations 0..k without gaps, got {self.init_of}")
 
-    def build(self) -> StackedMembers:
+    def members(self) -> list:
+        """One module per member, each a copy of the initialization it starts from."""
         inits = [self.member.build() for _ in range(max(self.init_of) + 1)]
-        return StackedMembers([copy.deepcopy(inits[i]) for i in self.init_of])
+        return [copy.deepcopy(inits[i]) for i in self.init_of]
+
+    def build(self) -> StackedMembers:
+        return StackedMembers(self.members())
 
 
 @dataclasses.dataclass(frozen=True)

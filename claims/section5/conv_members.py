@@ -16,6 +16,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from models.stacked import MembersConfig
+
 KERNELS = (5, 3, 3)   # conv1..conv3, each stride 2, padding 1 (ConvBase)
 
 
@@ -114,17 +116,11 @@ def _conv(h: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor, k: int) -> 
 
 
 @dataclasses.dataclass(frozen=True)
-class CNNMembersConfig:
-    """Members of the reference CNN trained as one MemberCNN. init_of[m]: which initialization member m starts
-    from, drawn in order from torch's generator, so members with the same index start identical."""
+class CNNMembersConfig(MembersConfig):
+    """Members of the reference CNN trained as one MemberCNN (init_of as in MembersConfig: members with the same
+    index start identical)."""
 
     member: ReferenceCNNConfig
-    init_of: tuple[int, ...]
-
-    def __post_init__(self):
-        if not self.init_of or sorted(set(self.init_of)) != list(range(max(self.init_of) + 1)):
-            raise ValueError(f"init_of must name initializations 0..k without gaps, got {self.init_of}")
 
     def build(self) -> MemberCNN:
-        inits = [self.member.build() for _ in range(max(self.init_of) + 1)]
-        return MemberCNN([inits[i] for i in self.init_of])
+        return MemberCNN(self.members())
