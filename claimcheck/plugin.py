@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import json
+import math
 import re
 import time
 from pathlib import Path
@@ -507,10 +508,10 @@ def file_durations(items: list, durations: dict[str, float]) -> dict[str, float]
     """Each test file's total committed seconds; a test without a committed duration counts the median."""
     known = sorted(durations.values())
     default = known[len(known) // 2] if known else 1.0
-    totals: dict[str, float] = {}
+    per_file: dict[str, list[float]] = {}
     for item in items:
-        totals[_file_of(item)] = totals.get(_file_of(item), 0.0) + durations.get(item.nodeid, default)
-    return totals
+        per_file.setdefault(_file_of(item), []).append(durations.get(item.nodeid, default))
+    return {file: math.fsum(seconds) for file, seconds in per_file.items()}   # exact: the same in any order
 
 
 def shard_files(items: list, durations: dict[str, float], group: int, groups: int) -> set[str]:
