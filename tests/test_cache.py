@@ -115,7 +115,7 @@ def test_a_model_entry_with_wrong_keys_or_shapes_is_rebuilt(tmp_path):
 def test_the_zoo_stacks_seeds_where_stacking_pays_and_trains_a_bn_net_stacked_once_per_look(tmp_path):
     import dataclasses
 
-    from claims.section6.resolution import RRC
+    from claims.section6.resolution import MULTIRES
     from models.mlp import MLPConfig
     from models.proposals import WarmupCosine
     from models.residual import ConvNetConfig, ResMLPConfig
@@ -126,7 +126,7 @@ def test_the_zoo_stacks_seeds_where_stacking_pays_and_trains_a_bn_net_stacked_on
     bn = dataclasses.replace(recipe, arch=ResMLPConfig(64, 8, 2, 10))
     assert zoo.stackable(bn)                                                        # BatchNorm: buffers stack
     assert not zoo.stackable(dataclasses.replace(recipe, arch=ConvNetConfig(1, 10, channels=4, blocks=1)))
-    assert not zoo.stackable(dataclasses.replace(recipe, augment=RRC))
+    assert not zoo.stackable(dataclasses.replace(recipe, augment=MULTIRES))
     assert zoo.stackable(dataclasses.replace(recipe, train=dataclasses.replace(recipe.train, stop_at_train_acc=1.0)))
     assert not zoo.stackable(dataclasses.replace(recipe, arch=MLPConfig(64, (512, 512), 10)))    # 300k: no gain
     runs = zoo.trained_many(bn, [1, 2])

@@ -5,7 +5,6 @@ recipe and the augmentation), and through the project's one training loop (`batc
 """
 from __future__ import annotations
 
-import copy
 import dataclasses
 from collections.abc import Callable, Sequence
 
@@ -44,52 +43,22 @@ def resize(x: torch.Tensor, size: int) -> torch.Tensor:
     return F.interpolate(x, size=(size, size), mode="bilinear", align_corners=False, antialias=True)
 
 
-def random_resized_crop(x: torch.Tensor, gen: torch.Generator, *, scale: tuple[float, float],
-                        size: int) -> torch.Tensor:
-    """Per-sample random crops of area fraction in `scale` (aspect ratio in [3/4, 4/3]), resized to `size`.
-
-    The inception-style augmentation FixRes analyses: objects look larger in training than in a
-    full-image test at the same resolution.
-    """
-    b = x.shape[0]
-    area = torch.empty(b).uniform_(*scale, generator=gen)
-    log_ratio = torch.empty(b).uniform_(torch.log(torch.tensor(3 / 4)).item(),
-                                        torch.log(torch.tensor(4 / 3)).item(), generator=gen)
-    ratio = log_ratio.exp()
-    sx, sy = (area * ratio).sqrt().clamp(max=1.0), (area / ratio).sqrt().clamp(max=1.0)   # crop side / image side
-    tx = (torch.rand(b, generator=gen) * 2 - 1) * (1 - sx)
-    ty = (torch.rand(b, generator=gen) * 2 - 1) * (1 - sy)
-    theta = torch.zeros(b, 2, 3)
-    theta[:, 0, 0], theta[:, 0, 2], theta[:, 1, 1], theta[:, 1, 2] = sx, tx, sy, ty
-    grid = F.affine_grid(theta.to(x), [b, x.shape[1], size, size], align_corners=False)
-    return F.grid_sample(x, grid, mode="bilinear", padding_mode="border", align_corners=False)
-
-
 @dataclasses.dataclass(frozen=True)
 class Augment:
-    """A training-time input transform, part of the cache key.
-
-    kind: "rrc" (random resized crop to `size`, area in `scale`) or "multires" (each batch resized
-    to one of `sizes`, drawn uniformly).
-    """
+    """A training-time input transform, part of the cache key. kind "multires": each batch resized to one of
+    `sizes`, drawn uniformly (6.2's random-resized crops are claims/section6/fixres.py's)."""
 
     kind: str
-    size: int = 8
-    scale: tuple[float, float] = (0.35, 1.0)
     sizes: tuple[int, ...] = ()
 
     def __post_init__(self):
-        if self.kind not in ("rrc", "multires"):
-            raise ValueError(f"augment kind must be 'rrc' or 'multires', got {self.kind!r}")
-        if self.kind == "multires" and not self.sizes:
+        if self.kind != "multires":
+            raise ValueError(f"augment kind must be 'multires', got {self.kind!r}")
+        if not self.sizes:
             raise ValueError("multires needs at least one size")
-        if not 0 < self.scale[0] <= self.scale[1] <= 1:
-            raise ValueError(f"scale must satisfy 0 < low <= high <= 1, got {self.scale}")
 
     def transform(self, seed: int) -> Callable[[int, torch.Tensor], torch.Tensor]:
         gen = torch.Generator().manual_seed(seed)
-        if self.kind == "rrc":
-            return lambda epoch, x: random_resized_crop(x, gen, scale=self.scale, size=self.size)
         return lambda epoch, x: resize(x, self.sizes[int(torch.randint(len(self.sizes), (1,), generator=gen))])
 
 
@@ -107,22 +76,6 @@ def flops(model: nn.Module, shape: Sequence[int]) -> int:
     return int(counter.get_total_flops())
 
 
-@torch.no_grad()
-def recalibrated(model: nn.Module, x: torch.Tensor, batch_size: int = 256) -> nn.Module:
-    """A copy of `model` whose BatchNorm running statistics are re-estimated on `x` (cumulative average);
-    the original is untouched (FixRes's cheapest fix for a train/test resolution change)."""
-    copy_ = copy.deepcopy(model)
-    bns = [m for m in copy_.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
-    for bn in bns:
-        bn.reset_running_stats()
-        bn.momentum = None
-    copy_.train()
-    for i in range(0, len(x), batch_size):
-        copy_(x[i:i + batch_size])
-    return copy_.eval()
-
-
-RRC = Augment("rrc", size=8, scale=(0.35, 1.0))
 MULTIRES = Augment("multires", sizes=RESOLUTIONS)
 
 
