@@ -9,7 +9,13 @@ from torch import nn
 from claims.section6 import imagenet
 from claims.section6.imagenet import IMAGES_ENV, LIMIT_ENV, ImageNetFiles, imagenet_files_from
 from claims.section6.resolution import Augment, flops, resize
-from claims.section6.resolution_predictor import best_resolution, cheapest_confident, fit_correctness, relative_cost
+from claims.section6.resolution_predictor import (
+    best_resolution,
+    best_static_mix,
+    cheapest_confident,
+    fit_correctness,
+    relative_cost,
+)
 from claims.section6.separability import LAYERS, layer_features, separability
 from models.fully_conv import FullyConvConfig, disallowed_modules, has_linear
 from models.residual import ConvNetConfig
@@ -136,3 +142,29 @@ def test_load_resnet50_roundtrip_and_top1_hits(tmp_path):
     torch.save([1, 2], tmp_path / "list.pth")
     with pytest.raises(ValueError, match="state dict"):
         imagenet.load_resnet50(tmp_path / "list.pth")
+
+
+def test_best_static_mix_is_the_upper_hull_at_the_budget():
+    cost, acc = np.array([0.25, 0.6, 1.0]), np.array([0.8, 0.93, 0.95])
+    shares = best_static_mix(cost, acc, 0.7)       # between 6 and 8 px: a mix of the two around the budget
+    assert shares == pytest.approx([0, 0.75, 0.25]) and shares @ cost == pytest.approx(0.7)
+    assert best_static_mix(cost, acc, 1.3) == pytest.approx([0, 0, 1])    # budget above every cost
+    assert best_static_mix(cost, acc, 0.25) == pytest.approx([1, 0, 0])
+    below_chord = np.array([0.8, 0.85, 0.95])        # 6 px under the 4-8 chord: never on the frontier
+    assert best_static_mix(cost, below_chord, 0.6) == pytest.approx([0.4 / 0.75, 0, 0.35 / 0.75])
+    not_better = np.array([0.8, 0.95, 0.94])         # 8 px costs more and is worse: the mix stays under budget
+    assert best_static_mix(cost, not_better, 0.9) == pytest.approx([0, 1, 0])
+    with pytest.raises(ValueError, match="below the cheapest"):
+        best_static_mix(cost, acc, 0.2)
+
+
+def test_best_static_mix_matches_a_grid_over_the_simplex():
+    rng = np.random.default_rng(0)
+    grid = np.array([(a, b, 1 - a - b) for a in np.linspace(0, 1, 101) for b in np.linspace(0, 1, 101) if a + b <= 1])
+    for _ in range(20):
+        cost, acc = np.sort(rng.uniform(0.1, 1, 3)), rng.uniform(0.5, 1, 3)
+        budget = rng.uniform(cost[0], 1.1)
+        shares = best_static_mix(cost, acc, budget)
+        assert shares.sum() == pytest.approx(1) and np.all(shares >= 0) and shares @ cost <= budget + 1e-12
+        feasible = grid[grid @ cost <= budget]
+        assert shares @ acc >= (feasible @ acc).max() - 1e-12

@@ -47,3 +47,25 @@ def cheapest_confident(p_correct: np.ndarray, tau: float) -> np.ndarray:
 def relative_cost(cost: np.ndarray, chosen: np.ndarray) -> float:
     """Mean cost of the cheapest pass plus the chosen one (when it is not the cheapest), relative to the last."""
     return float((cost[0] + np.where(chosen > 0, cost[chosen], 0.0)).mean() / cost[-1])
+
+
+def best_static_mix(cost: np.ndarray, accuracy: np.ndarray, budget: float) -> np.ndarray:
+    """Shares of the fixed resolutions (each image sent to resolution r with probability share_r, no pre-pass)
+    that maximize the expected accuracy sum_r share_r accuracy_r at a mean cost sum_r share_r cost_r <= budget.
+
+    A linear programme over the simplex with one budget constraint: its optimum mixes at most two resolutions
+    (the upper concave hull of the (cost, accuracy) points at `budget`), so every single resolution within the
+    budget and every pair straddling it is tried. Ties go to the cheaper mix."""
+    cost, accuracy = np.asarray(cost, dtype=float), np.asarray(accuracy, dtype=float)
+    if cost.shape != accuracy.shape or cost.ndim != 1 or len(cost) == 0:
+        raise ValueError(f"cost and accuracy must be 1-D of one length, got {cost.shape} and {accuracy.shape}")
+    if not budget >= cost.min():
+        raise ValueError(f"budget {budget} is below the cheapest resolution's cost {cost.min()}")
+    eye = np.eye(len(cost))
+    mixes = [eye[i] for i in range(len(cost)) if cost[i] <= budget]
+    for i in range(len(cost)):
+        for j in range(len(cost)):
+            if cost[i] < budget < cost[j]:
+                t = (budget - cost[i]) / (cost[j] - cost[i])
+                mixes.append((1 - t) * eye[i] + t * eye[j])
+    return max(mixes, key=lambda w: (float(w @ accuracy), -float(w @ cost)))
