@@ -129,7 +129,8 @@ def test_every_job_installs_through_the_cpu_install_action_and_the_merge_only_wh
 
 
 def test_the_install_action_takes_every_range_from_pyproject_with_cpu_builds(tmp_path):
-    subprocess.run([sys.executable, INSTALL_ACTION / "requirements.py", tmp_path, "--extras", "dev actionlint histogram"],
+    subprocess.run([sys.executable, INSTALL_ACTION / "requirements.py", tmp_path,
+                    "--extras", "dev actionlint histogram"],
                    check=True, capture_output=True)
     torch = (tmp_path / "torch.txt").read_text().split()
     other = (tmp_path / "other.txt").read_text().split()
