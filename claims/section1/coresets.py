@@ -26,12 +26,18 @@ def k_center_greedy(x: np.ndarray, k: int, *, first: int = 0) -> np.ndarray:
     if not 0 <= first < len(x):
         raise ValueError(f"first must index a sample (0 <= first < {len(x)}), got {first}")
     chosen = [int(first)]
-    nearest = np.linalg.norm(x - x[first], axis=1)     # (n,) distance to the closest chosen sample
+    nearest = _squared_distances(x, x[first])          # (n,) squared distance to the closest chosen sample
     for _ in range(k - 1):
         nxt = int(np.argmax(nearest))
         chosen.append(nxt)
-        nearest = np.minimum(nearest, np.linalg.norm(x - x[nxt], axis=1))
+        nearest = np.minimum(nearest, _squared_distances(x, x[nxt]))
     return np.asarray(chosen)
+
+
+def _squared_distances(x: np.ndarray, center: np.ndarray) -> np.ndarray:
+    """||x_i - center||^2 for every row (the farthest sample is the same as by distance, without the square root)."""
+    diff = x - center
+    return np.einsum("ij,ij->i", diff, diff)
 
 
 def class_balanced_k_center(x: np.ndarray, y: np.ndarray, k: int, *, seed: int) -> np.ndarray:

@@ -42,10 +42,15 @@ CARD = Card(
            f"Statistical, on sequential seeds (ensembles), alpha {ALPHA}, one-sided paired t-tests: mean member "
            f"test NLL - ensemble test NLL > {MIN_NLL_GAIN} nats, and ensemble test accuracy - mean member test "
            f"accuracy > {MIN_ACC_GAIN} (half a point).",
-    control=f"The same two tests with the averaging removed: the 'ensemble' is one more network, trained "
-            f"independently exactly like the members, compared with the mean of the {ENSEMBLE_SIZE} members. "
-            f"Both differences are pure seed-to-seed noise with mean zero (every network is drawn from the same "
-            f"training distribution), so neither gain may be supported.",
+    control=f"The same two tests with the averaging removed and everything else kept: the 'ensemble' answers each "
+            f"test sample with the probabilities of one of its {ENSEMBLE_SIZE} members, drawn at random per sample "
+            f"(a mixture of the same trained members). Its expected NLL and accuracy are exactly the mean member's, "
+            f"and its difference from the mean member has the claim's noise (the same members, the same test set): "
+            f"pilot, standard, 4 seed bases x 30 ensembles, NLL gain -0.003 to +0.001 nats (sd 0.011-0.013; claim "
+            f"0.055-0.056, sd 0.004), accuracy gain -0.2 to +0.2 points (sd 0.7-0.9; claim +2.5 to +2.9, sd 0.6-0.8). "
+            f"Neither gain may be supported. (One more independently trained network in place of the ensemble is a "
+            f"null too, but its single-network spread is 3-8 times the claim's: NLL sd 0.023-0.033, accuracy sd "
+            f"1.2-1.7 points.)",
 )
 
 
@@ -77,6 +82,16 @@ def ensemble_scores(probs: np.ndarray, y: np.ndarray) -> dict[str, object]:
             "member_acc": float((probs.argmax(2) == y).mean())}
 
 
+def mixture_scores(probs: np.ndarray, y: np.ndarray, seed: int) -> dict[str, float]:
+    """The control's 'ensemble' without averaging: each test sample answered by one member, drawn at random per
+    sample. probs: (members, n, classes). Its expected NLL and accuracy are the members' mean."""
+    rows = np.arange(len(y))
+    drawn = np.random.default_rng(derive(seed, "mixture")).integers(0, len(probs), size=len(y))
+    answer = probs[drawn, rows]                                 # (n, classes)
+    return {"ensemble_nll": float(-np.log(answer[rows, y]).mean()),
+            "ensemble_acc": float((answer.argmax(1) == y).mean())}
+
+
 def probabilities(zoo, recipe: Recipe, seeds: list[int]) -> tuple[np.ndarray, np.ndarray]:
     """Test probabilities of the models of `seeds`, trained together: (len(seeds), n, classes), and labels."""
     trained = zoo.trained_many(recipe, seeds)
@@ -91,35 +106,33 @@ def test_ensemble_of_independent_members_beats_the_mean_member_in_nll_and_accura
     def scores(seeds: list[int]) -> dict[str, list]:
         probs, y = probabilities(zoo, recipe, [m for s in seeds for m in member_seeds(s)])
         probs = probs.reshape(len(seeds), ENSEMBLE_SIZE, *probs.shape[1:])   # (ensembles, members, n, classes)
-        if arm == "control":   # one more independent network per seed stands in for the ensemble
-            single, _ = probabilities(zoo, recipe, [derive(s, "replicate") for s in seeds])
         kept.update({s: p for s, p in zip(seeds, probs)})
         rows = {k: [] for k in ("member_nll", "member_acc", "ensemble_nll", "ensemble_acc")}
-        for i, p in enumerate(probs):
+        for seed, p in zip(seeds, probs):
             members = ensemble_scores(p, y)
-            other = members if arm == "claim" else ensemble_scores(single[i][None], y)
-            for k in ("member_nll", "member_acc"):
-                rows[k].append(members[k])
-            for k in ("ensemble_nll", "ensemble_acc"):
-                rows[k].append(other[k])
+            other = members if arm == "claim" else mixture_scores(p, y, seed)
+            for k in ("member_nll", "member_acc", "ensemble_nll", "ensemble_acc"):
+                rows[k].append(members[k] if k.startswith("member") else other[k])
         return rows
 
-    other = "ensemble" if arm == "claim" else "independent network"
+    other = "ensemble" if arm == "claim" else "one-member-per-sample mixture"
     per_seed = evidence.per_seed(scores)
     evidence.check_over_seeds(per_seed, lambda v: stats.paired_greater(
         v["member_nll"], v["ensemble_nll"], min_effect=MIN_NLL_GAIN, alpha=ALPHA,
-        labels=("mean member NLL", f"{other} NLL"), name=f"the {other}'s test NLL is lower than the mean member's"))
+        labels=("mean member NLL", f"{other} NLL"),
+        name=f"the {other}'s test NLL is lower than the mean member's by more than {MIN_NLL_GAIN:g} nats"))
     evidence.check_over_seeds(per_seed, lambda v: stats.paired_greater(
         v["ensemble_acc"], v["member_acc"], min_effect=MIN_ACC_GAIN, alpha=ALPHA,
         labels=(f"{other} accuracy", "mean member accuracy"),
-        name=f"the {other}'s test accuracy is higher than the mean member's"))
+        name=f"the {other}'s test accuracy is higher than the mean member's by more than {MIN_ACC_GAIN:g}"))
     y = zoo.data(recipe.data, per_seed.seeds[0]).y_test.cpu().numpy()
     if arm == "claim":
         _jensen(evidence, [kept[s] for s in per_seed.seeds], y)
     v = per_seed.upto(len(per_seed.seeds))
-    evidence.table(f"{'Ensembles' if arm == 'claim' else 'Independent networks'} vs the mean of {ENSEMBLE_SIZE} "
-                   f"members on MNIST-1D test", ["seed", "mean member NLL", f"{other} NLL", "mean member accuracy",
-                                                 f"{other} accuracy", "accuracy gain"],
+    evidence.table(f"{'Ensembles' if arm == 'claim' else 'One-member-per-sample mixtures'} vs the mean of "
+                   f"{ENSEMBLE_SIZE} members on MNIST-1D test",
+                   ["seed", "mean member NLL", f"{other} NLL", "mean member accuracy", f"{other} accuracy",
+                    "accuracy gain"],
                    [[s, v["member_nll"][i], v["ensemble_nll"][i], v["member_acc"][i], v["ensemble_acc"][i],
                      v["ensemble_acc"][i] - v["member_acc"][i]] for i, s in enumerate(per_seed.seeds)])
     if arm == "claim":
