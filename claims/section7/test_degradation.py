@@ -9,18 +9,23 @@ from claimcheck import stats
 from claimcheck.evidence import Card, claim
 from claimcheck.lazy import LazyModule
 from claimcheck.memo import measurement
-from claims import families
+from claims.section7.degradation import DEEP, EPOCHS, MID, SHALLOW, WIDTH, degradation_recipe
 from claims.shared.block_net import BLOCK_NET_SIZES
-from claims.shared.twins import DEEP, MID, SHALLOW, train_hits, train_loss, twin_recipe
+from claims.shared.twins import train_hits, train_loss
 from models.blocks import BlockNetConfig, Skip
 from models.mlp import parameter_count
 
 plt = LazyModule("matplotlib.pyplot")  # imported when a figure is drawn, not when the test is collected
 
 ALPHA = 0.01
-MIN_GAP = 0.2       # pilot (3 seeds): plain 16 - plain 2 = 0.46-0.72 nats; plain 6 - plain 2 = -0.05
-RES_MARGIN = 0.05   # pilot: residual 16 = 0.008-0.019 vs residual 2 = 0.09-0.10 (better, not just non-inferior)
-FIT_ABOVE_CHANCE = 0.3  # pilot: plain 16 reaches 74-85% training accuracy (chance 10%)
+MIN_GAP = 0.2       # pilot (claims/section7/degradation.py): plain 16 - plain 2 = 0.56-0.62 nats at smoke, 0.45-0.58
+                    # at standard, 0.54-0.63 at paper; the control's plain 8 - plain 2 = -0.10 to 0.03. Runs: mean
+                    # 0.50 at standard (bases default, 1, 2, 3), 0.58 at smoke, 0.54 at paper; control -0.04 to
+                    # -0.02 at standard, -0.03 at paper, +0.05 at smoke (3 seeds: 0.02-0.08)
+RES_MARGIN = 0.05   # pilot: residual 16 is below residual 2 at every scale (0.56-0.70 vs 1.02-1.07 at standard,
+                    # 0.014-0.047 vs 0.22-0.23 at paper): better, not just non-inferior
+FIT_ABOVE_CHANCE = 0.1  # pilot: plain 16 reaches 28-32% training accuracy at smoke, 40-44% at standard, 72-78% at
+                        # paper (chance 10%); a 24-block plain net at standard stays at 18-26% (barely trains)
 
 CARD = Card(
     id="7.2",
@@ -28,17 +33,29 @@ CARD = Card(
     question="Do the same as in 7.1, but insert skip connections between the building blocks.",
     answer="Each block is wrapped as y = x + block(x) (models/blocks.py, skip=True): an identity shortcut "
            "between consecutive blocks that adds no parameter and keeps every shape. What it buys is He et "
-           "al.'s degradation result: with BN and He init a deep plain stack trains, but reaches a higher "
-           "training loss than a shallow one (an optimization failure, not overfitting), while the same stack "
-           "with skips trains at least as well as its shallow version.",
-    method=f"Residual/plain MLP twins on digits (width 64, blocks Linear-BN-ReLU, He init, Adam 1e-3, batch 64, "
-           f"10 epochs; shared with 6.5 and 7.5). Training cross-entropy on the whole training split (eval mode) "
-           f"per seed. Asserted on sequential seeds at alpha {ALPHA}: plain {DEEP} blocks minus plain {SHALLOW} "
-           f"blocks > {MIN_GAP} nats (one-sided paired t-test); residual {DEEP} is non-inferior to residual "
-           f"{SHALLOW} (margin {RES_MARGIN} nats); the deep plain net's per-seed training accuracy is more than "
+           "al.'s degradation result: with BN and He init a deep plain stack trains (He et al. rule out vanishing "
+           "gradients under BN; not measured here), but at the same training budget it reaches a higher "
+           "training loss than a shallow one (an optimization failure, not overfitting: the loss is measured on "
+           "the training set), while the same stack with skips trains at least as well as its shallow version. "
+           "On MNIST-1D, at each scale's budget, "
+           "the 16-block plain MLP ends more than 0.2 nats (measured: about half a nat) above the 2-block one, "
+           "while the 16-block residual MLP is no worse than the 2-block residual one (measured: 0.2-0.4 nats "
+           "lower).",
+    method=f"Plain/residual MLP twins on MNIST-1D (the package's default 4,000 training signals; seeds vary "
+           f"initialization and batch order): a Linear-ReLU stem, n blocks Linear-BN-ReLU (with or without "
+           f"the identity), a linear head, He init (models/residual.py), width {WIDTH}, Adam 1e-3, batch 64, "
+           f"{EPOCHS} epochs; the budget is the scale's (smoke 5 epochs; paper 20 epochs and width {2 * WIDTH}), "
+           f"the same for every depth. Training cross-entropy on the whole training split (eval mode) per seed. "
+           f"Asserted on sequential seeds at alpha {ALPHA}: plain {DEEP} blocks minus plain {SHALLOW} blocks > "
+           f"{MIN_GAP} nats (one-sided paired t-test); residual {DEEP} is non-inferior to residual {SHALLOW} "
+           f"(margin {RES_MARGIN} nats); the deep plain net's per-seed training accuracy is more than "
            f"{FIT_ABOVE_CHANCE} above chance (it degrades, it is not broken; one-sample t-test over seeds). The "
-           "structural side (skip = no new parameter, y = x + f(x)) is the property test beside it.",
-    control=f"The same degradation test at shallow depth: plain {MID} vs plain {SHALLOW} blocks; the gap must vanish.",
+           "structural side (skip = no new parameter, y = x + f(x)) is the property test beside it. Not "
+           "asserted: that the gap survives training to convergence (the pilot in claims/section7/degradation.py "
+           "measured it at 0.5 nats at four times the standard epochs, narrowing to 0.18 at four times the "
+           "epochs and twice the width, where the 2-block net is near zero loss).",
+    control=f"The same degradation test at a depth where there is none yet: plain {MID} vs plain {SHALLOW} blocks "
+            "(both train, the 8-block net as far as the 2-block one); the gap must not be supported.",
 )
 
 
@@ -59,13 +76,13 @@ def test_deep_plain_nets_train_worse_than_shallow_ones_and_residual_ones_do_not(
     def fits(seeds: list[int]) -> dict[str, list]:
         out = {}
         for depth, residual in configs:
-            fit = training_fit(zoo, twin_recipe(depth, residual, evidence.profile), seeds)
+            fit = training_fit(zoo, degradation_recipe(depth, residual, evidence.profile), seeds)
             name = f"{'residual' if residual else 'plain'} {depth}"
             out[f"loss {name}"], out[f"curve {name}"] = fit["train_loss"], fit["loss_curve"]
             out[f"accuracy {name}"] = [hits / n for hits, n in fit["train_hits"]]
         return out
 
-    per_seed = evidence.per_seed(fits, family=families.RESIDUAL_TWINS)
+    per_seed = evidence.per_seed(fits)
     evidence.check_over_seeds(per_seed, lambda v: stats.paired_greater(
         v[f"loss plain {deep}"], v[f"loss plain {SHALLOW}"], min_effect=MIN_GAP, alpha=ALPHA,
         name=f"plain {deep} blocks has a higher training loss than plain {SHALLOW}",
@@ -93,9 +110,14 @@ def _table_and_figure(evidence, seeds: list[int], names: list[str], curves: dict
         left.scatter(np.full(len(loss[name]), j), loss[name], color=f"C{j}")
         for i, curve in enumerate(curves[name]):
             right.plot(range(1, len(curve) + 1), curve, color=f"C{j}", alpha=0.6, label=name if i == 0 else None)
-    left.set(xticks=range(len(names)), xticklabels=names, yscale="log", ylabel="training cross-entropy",
-             title=f"7.2 after training ({len(seeds)} seeds)")
+    left.set(xticks=range(len(names)), xticklabels=names, ylim=(0, None), ylabel="training cross-entropy (nats)",
+             title=f"7.2 after training ({len(seeds)} seeds)")   # linear: the checks compare differences in nats
     right.set(xlabel="epoch", ylabel="running training loss", yscale="log", title="training curves")
+    right.axhline(np.log(10), color="gray", ls="--", lw=1, label="chance (ln 10)")
+    right.xaxis.set_major_locator(plt.MaxNLocator(integer=True))
+    right.yaxis.set_minor_locator(plt.LogLocator(subs=(2.0, 5.0)))
+    for set_formatter in (right.yaxis.set_major_formatter, right.yaxis.set_minor_formatter):
+        set_formatter(plt.FuncFormatter(lambda v, _: f"{v:g}"))
     right.legend(fontsize=8)
     evidence.save_figure(fig, "degradation")
 
