@@ -20,8 +20,9 @@ CONFIDENCE_PENALTY = SeedFamily(
 
 RESIDUAL_TWINS = SeedFamily(
     "residual-twins",
-    why="the residual/plain MLP twins of claims/shared/twins.py, trained once per seed and shared by 7.2 "
-        "(degradation), 7.5 (block deletion) and 6.5 (loss landscapes)")
+    why="the residual/plain MLP twins of claims/shared/twins.py (digits), trained once per seed for 7.5 (block "
+        "deletion); 7.2 and 6.5 train twins of their own (claims/section7/degradation.py, "
+        "claims/section6/test_loss_landscape.py)")
 
 DIGIT_CNN = SeedFamily(
     "digit-cnn",

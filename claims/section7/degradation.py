@@ -1,6 +1,6 @@
 """7.2's plain/residual MLP twins on MNIST-1D, where He et al.'s degradation persists as the budget grows.
 
-The twins of claims/shared/twins.py (digits, shared with 6.5 and 7.5) do not serve 7.2: digits is nearly
+The twins of claims/shared/twins.py (digits, 7.5's) do not serve 7.2: digits is nearly
 linearly separable, so with twice the epochs and width (paper scale) the plain 16-block net catches up with
 the plain 2-block one (gap 0.0086 nats, 10 seeds). On MNIST-1D (4,000 training signals of length 40, the
 package's default data set, the same for every seed; seeds vary initialization and batch order) the shallow

@@ -1,4 +1,4 @@
-"""The residual/plain MLP twins shared by 7.2 (degradation), 7.5 (block deletion) and 6.5 (loss landscape).
+"""The residual/plain MLP twins of 7.5 (block deletion), and the training-fit measures 7.2 reuses for its own twins.
 
 One recipe per (depth, residual): the same Recipe object in every claim means one cache entry,
 trained once per seed. Digits, width 64, BN + He init (models/residual.py), Adam 1e-3, batch 64.
