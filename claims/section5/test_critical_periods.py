@@ -35,7 +35,10 @@ plt = LazyModule("matplotlib.pyplot")  # imported when a figure is drawn, not wh
 ALPHA = 0.01
 CONDITIONS = ("none", "early", "late")
 # (1) deep linear: pilot (20 seeds, depth 3): shares none 0.51, early 0.18, late 0.38; gap 0.13-0.26;
-#     depth 1: every share 0.50 (gap < 0.002).
+#     depth 1: every share 0.50 (gap < 0.002). The same steps at every scale (only the seeds change): the schedule
+#     defines the experiment (how long after the deficit the shares are read). Scaled with the profile (4,000 steps,
+#     deficits of 1,000: paper before this was fixed) the early-deficit pathway had recovered most of the way:
+#     early 0.31-0.36, late 0.39-0.44, gap 0.067 (dz 0.53, 40 seeds, replayed pass rate 0.66).
 DLN = dict(dim=8, depth=3, init_scale=0.1, noise=0.1, lr=0.3, steps=2000, deficit=500, late_start=500)
 MIN_SHARE_GAP = 0.05
 # (2) MNIST-1D's reference CNN (the mnist1d package's, at 16 channels: 25 cost 1.9x as much, and 16 reproduced its
@@ -81,7 +84,10 @@ CARD = Card(
            "start lets the other pathway learn the task alone; once it has, the blanked pathway gets almost no "
            "gradient (a saddle of the deep product) and stays suppressed long after the view returns, while the "
            "same deficit given after both pathways formed leaves it far stronger (the table gives the final "
-           "shares). A depth-1 (convex) network shows no such period: every share ends near 0.50 whatever the "
+           "shares). Suppressed is not lost: with twice the steps after the deficit the pathway regains most of "
+           "its share (measured once: early 0.31-0.36 against late 0.39-0.44), so the test reads the shares at "
+           "a fixed step at every scale. A depth-1 (convex) network shows no such period: every share ends near "
+           "0.50 whatever the "
            "history. (2) Achille et al.'s blur on MNIST-1D's reference CNN: a 10-epoch blur at the start of "
            "training still costs more than a point of test accuracy 30 clean epochs later (measured 3.5 points), "
            "the harm falls with the window's start, and the same blur at epoch 30 is recovered from (within one "
@@ -94,7 +100,8 @@ CARD = Card(
     method=f"(1) Members = seeds x {{no deficit, early deficit, late deficit}}, trained together; per seed one "
            f"target map W (random orthogonal, d = {DLN['dim']}) and one initialization shared by its three members. "
            f"Population loss (exact, via 3d pseudo-samples) by full-batch gradient descent (lr {DLN['lr']}, "
-           f"{DLN['steps']:,} steps); deficit = view b set to 0 during steps [0, {DLN['deficit']}) (early) or "
+           f"{DLN['steps']:,} steps at every scale); deficit = view b set to 0 during steps [0, {DLN['deficit']}) "
+           f"(early) or "
            f"[{DLN['late_start']}, {DLN['late_start'] + DLN['deficit']}) (late). Outcome: pathway b's share "
            f"||P_b|| / (||P_a|| + ||P_b||) at the end. Asserted (depth {DLN['depth']}): late share - early share > "
            f"{MIN_SHARE_GAP} (one-sided paired t-test). (2) Achille et al.'s protocol with the mnist1d package's "
@@ -144,10 +151,10 @@ def seeded_pathways(seeds: list[int], depth: int) -> tuple[torch.Tensor, TwoPath
 
 
 @measurement
-def pathway_shares(zoo, profile, seeds: list[int], depth: int) -> np.ndarray:
+def pathway_shares(zoo, seeds: list[int], depth: int) -> np.ndarray:
     """Pathway b's final share, shape (seeds, conditions), the seeds' networks trained together by full-batch
     gradient descent (the zoo only caches the result)."""
-    steps, deficit, late = (profile.epochs(DLN[k]) for k in ("steps", "deficit", "late_start"))
+    steps, deficit, late = (DLN[k] for k in ("steps", "deficit", "late_start"))
     targets, model = seeded_pathways(seeds, depth)
     data = two_view_population(targets.repeat_interleave(len(CONDITIONS), 0), noise=DLN["noise"])
     blanked = deficit_mask(list(CONDITIONS) * len(seeds), 0, deficit, late)
@@ -158,11 +165,11 @@ def pathway_shares(zoo, profile, seeds: list[int], depth: int) -> np.ndarray:
 
 
 @claim(CARD)
-def test_an_early_deficit_suppresses_a_pathway_of_a_deep_linear_network_for_good(arm, evidence, zoo):
+def test_an_early_deficit_suppresses_a_pathway_of_a_deep_linear_network_long_after_it_ends(arm, evidence, zoo):
     depth = DLN["depth"] if arm == "claim" else 1
 
     def shares(seeds: list[int]) -> dict[str, list]:
-        got = pathway_shares(zoo, evidence.profile, seeds, depth)
+        got = pathway_shares(zoo, seeds, depth)
         return {c: got[:, i].tolist() for i, c in enumerate(CONDITIONS)}
 
     per_seed = evidence.per_seed(shares)
