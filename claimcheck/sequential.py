@@ -143,11 +143,10 @@ def count_levels(looks: tuple[int, ...], spending: tuple[float, ...], alpha: flo
     look k is the smallest whose probability of being reached at look k, by a walk that crossed no earlier
     boundary, brings the cumulative crossing probability to at most alpha * (SPENDING up to look k); it is
     computed by dynamic programming over the walk. The level returned lies between the p-values of the critical
-    count and of the count below it (in practice the critical count's p-value), so `p < level` rejects exactly
-    at and above the critical count; a look that no count can reach gets a level below every p-value it can
-    give. Under any null with a smaller success rate (a median below the threshold, ties, a rate below
-    count_null) the walk crosses less often, so the type-I error is at most alpha for every distribution of the
-    per-seed values."""
+    count and of the count below it (`_level_between`), so `p < level` rejects exactly at and above the
+    critical count; a look that no count can reach gets level 0. Under any null with a smaller success rate (a
+    median below the threshold, ties, a rate below count_null) the walk crosses less often, so the type-I error
+    is at most alpha for every distribution of the per-seed values."""
     sps_binom = sps.binom
     alive = np.ones(1)           # P(count = c and no boundary crossed yet), c = 0..n
     spent, budget, previous, levels = 0.0, 0.0, 0, []
@@ -161,19 +160,24 @@ def count_levels(looks: tuple[int, ...], spending: tuple[float, ...], alpha: flo
         if critical <= n:
             spent += reach[critical]
             alive[critical:] = 0.0
-        levels.append(_level_between(critical, n, count_null))
+        levels.append(_level_between(critical, n, count_null, alpha))
     return tuple(levels)
 
 
-def _level_between(critical: int, n: int, rate: float) -> float:
-    """The level for a critical count: the p-value of `critical` successes of n, raised by a relative 1e-9
-    against rounding (and kept below the p-value of one fewer), so that p < level holds exactly for counts
-    >= critical; half the smallest p-value, rate^n, when no count reaches the look."""
+def _level_between(critical: int, n: int, rate: float, alpha: float) -> float:
+    """The level for a critical count: strictly between the p-value of `critical` successes of n and that of one
+    fewer, so that p < level holds exactly for counts >= critical. The geometric mean of the two, so that the
+    margin log10(level / p) of a check decided at its critical count is half the step to the next count (not
+    0), capped at alpha where the step straddles it (a nominal level above alpha would read as overspending);
+    0 when no count reaches the look (5 seeds: the smallest p is 1/32): that look cannot decide SUPPORTED."""
     if critical > n:
-        return 0.5 * rate ** n
+        return 0.0
     tail = sps.binom.sf(np.array([critical - 1, critical - 2]), n, rate)   # P(>= critical), P(>= critical - 1)
     at, below = float(tail[0]), float(tail[1])
-    return min(at * (1 + 1e-9), math.sqrt(at * below)) if at > 0 else 0.5 * below
+    if at <= 0:
+        return 0.5 * below
+    middle = math.sqrt(at * below)
+    return middle if middle <= alpha else max(alpha, at * (1 + 1e-9))
 
 
 def log_margin(threshold: float, p: float) -> float:

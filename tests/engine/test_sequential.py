@@ -341,7 +341,8 @@ def test_the_exact_levels_spend_what_the_union_bound_leaves():
     assert exact_walk(schedule, 0.5, futility=False)[0] == pytest.approx(0.0100, abs=5e-5)
     levels = sequential.count_levels(schedule.looks, schedule.spending, ALPHA, 0.5)
     assert levels[0] < 0.5 ** 5   # look 1 cannot decide SUPPORTED: 5 of 5 gives p = 1/32
-    assert levels[1] == pytest.approx(0.5 ** 10, rel=1e-6)   # 10 of 10 decides at look 2
+    assert 0.5 ** 10 < levels[1] < 11 * 0.5 ** 10   # 10 of 10 decides at look 2, 9 of 10 does not
+    assert all(level <= ALPHA for level in levels)
 
 
 # --- power, futility and seeds used -----------------------------------------------------------------------------
