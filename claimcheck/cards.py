@@ -115,10 +115,11 @@ def _arm(arm_name: str, arm: dict) -> list[str]:
     if arm.get("pass_rate") is not None:
         out += [f"Estimated chance that this arm passes again under another seed base: {arm['pass_rate']:.3f}.", ""]
     if arm.get("checks"):
-        out += ["| check | test | effect | p (level) | seeds | outcome | expected |",
-                "|---|---|---|---|---|---|---|"]
+        out += ["| check | estimand | test | effect | p (level) | seeds | outcome | expected |",
+                "|---|---|---|---|---|---|---|---|"]
         for c in arm["checks"]:
-            out.append(f"| {_cell(c['name'])} | {c['test']} | {_cell(effect_text(c))} | {p_text(c)} | "
+            out.append(f"| {_cell(c['name'])} | {estimand_text(c)} | {c['test']} | {_cell(effect_text(c))} | "
+                       f"{p_text(c)} | "
                        f"{seeds_text(c)} | {outcome_text(c)} | "
                        f"{'SUPPORTED' if c['expected'] else 'not SUPPORTED'} |")
         out.append("")
@@ -136,6 +137,12 @@ def _arm(arm_name: str, arm: dict) -> list[str]:
     out += [f"![{fig}]({fig})" for fig in arm.get("figures", [])]
     out.append("")
     return out
+
+
+def estimand_text(c: dict) -> str:
+    """What the check's verdict is about ("median seed", "rate of seeds", ...; "-" for exact checks and for
+    reports written before checks named it)."""
+    return c.get("estimand") or "-"
 
 
 def effect_text(c: dict) -> str:

@@ -16,6 +16,7 @@ from claimcheck.cards import (
     as_number,
     card_anchor,
     effect_text,
+    estimand_text,
     outcome_text,
     p_text,
     seeds_text,
@@ -93,7 +94,8 @@ def _rank(arms: list[dict]) -> int:
 def _arm_view(arm: dict, report_dir: Path, anchor: str) -> dict:
     css = outcome_class(arm["verdict"])
     short = OUTCOMES[css][1] or arm["verdict"].split(" (")[0]
-    checks = [{**c, "effect_text": effect_text(c), "p_text": p_text(c), "seeds_text": seeds_text(c),
+    checks = [{**c, "estimand_text": estimand_text(c), "effect_text": effect_text(c), "p_text": p_text(c),
+               "seeds_text": seeds_text(c),
                "outcome_text": outcome_text(c)} for c in arm.get("checks", [])]
     per_seed = [(c["name"], key, ", ".join(fmt(as_number(x)) for x in values))
                 for c in arm.get("checks", []) for key, values in c.get("values", {}).items() if len(values) > 1]

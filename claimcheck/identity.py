@@ -18,7 +18,7 @@ ENGINE_DIR = Path(__file__).resolve().parent
 # editing them keeps the store warm.
 REPORTING_MODULES = frozenset({"report.py", "cards.py", "merge.py", "stability.py", "html.py", "plugin.py",
                                "evidence.py", "sequential.py", "hookspecs.py", "files.py",
-                               "latency.py"})
+                               "latency.py", "replay.py"})
 
 
 def package_versions(names) -> dict[str, str]:

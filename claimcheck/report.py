@@ -143,8 +143,10 @@ def build(entries: dict[str, dict], run, wall_s: float, root: Path) -> dict:
 
 
 ERROR_RATE_RULE = ("Within a claim arm every check must hold (an intersection-union test: no correction "
-                   "needed); each check is decided at its own alpha, on sequential seeds with Bonferroni alpha "
-                   "spending over the looks. No suite-wide correction is applied.")
+                   "needed); each check is decided at its own alpha, on sequential seeds with alpha spent over the "
+                   "looks (exactly, on the count's binomial walk, for the sign tests of the median seed and the tests "
+                   "of rates over seeds; by the union bound for any other test). No suite-wide correction is "
+                   "applied.")
 
 
 def finalize(claims: list[dict], meta: dict) -> dict:

@@ -6,24 +6,32 @@ looks = first x (1, 2, 3, 4, 5), i.e. 3 -> 15 at smoke, 5 -> 25 at standard, 10 
 
 At look k the check's own test (a `StatResult` from claimcheck.stats) is compared with two nominal
 levels:
-- efficacy: SUPPORTED when p < alpha_k, with alpha_k = alpha * SPENDING[k] (the weights sum to 1);
+- efficacy: SUPPORTED when p < alpha_k;
 - futility: NOT SUPPORTED when p_futility < beta_k = FUTILITY_BETA * FUTILITY_SPENDING[k], where
   p_futility tests the check's design effect against "smaller" (the evidence excludes the effect the
   check is built to detect). Checks without a futility test never stop for futility.
 A check that reaches the last look undecided is INCONCLUSIVE.
 
-Error rates by the union bound (Bonferroni alpha spending): P(SUPPORTED under the null) <= sum of
-alpha_k = alpha, whatever the dependence between looks and whatever the test, because each look's
-test is valid on its own. At 3-5 seeds the t statistic's looks are far from the Brownian motion that
-classical group-sequential boundaries assume, so the union bound is the one guarantee that holds
-here; tests/engine/test_sequential.py shows by simulation that it costs little (type-I error 0.007-0.009 at
-alpha 0.01). The futility boundary is non-binding: it can only turn a SUPPORTED into a NOT SUPPORTED,
-so it never raises the type-I error; it bounds the chance of a futility stop at the design effect by
-FUTILITY_BETA.
+Error rates. Alpha is spent over the looks in equal shares (SPENDING), two ways:
+- Count tests (the sign tests of the median seed and the binomial tests of rates over seeds: a
+  `StatResult` with `count_null`): the p-value at look k is the binomial tail of a count over the first
+  n_k seeds, so the chance that the count crosses any look's boundary under the null is computed
+  exactly (the count is a binomial random walk) and alpha is spent on it: the critical count at look k
+  is the smallest whose cumulative crossing probability through look k is at most alpha times the
+  shares up to k. Alpha that a look cannot use (no count of 5 seeds reaches 0.002) carries to the
+  next; the total is at most alpha, exactly, whatever the distribution of the per-seed values
+  (`count_levels`; tests/engine/test_sequential.py checks it against the exact walk and by simulation).
+- Any other test: the union bound (Bonferroni alpha spending), alpha_k = alpha * SPENDING[k]:
+  P(SUPPORTED under the null) <= sum of alpha_k = alpha whatever the dependence between looks, provided
+  each look's test is valid on its own. The engine cannot check that proviso; the count tests need none
+  beyond independent seeds.
+The futility boundary is non-binding: it can only turn a SUPPORTED into a NOT SUPPORTED, so it never
+raises the type-I error; it bounds the chance of a futility stop at the design effect by FUTILITY_BETA.
 """
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 from collections.abc import Callable
 
@@ -37,11 +45,11 @@ sps = LazyModule("scipy.stats")
 SUPPORTED, NOT_SUPPORTED, INCONCLUSIVE = "SUPPORTED", "NOT SUPPORTED", "INCONCLUSIVE"
 OUTCOMES = (SUPPORTED, NOT_SUPPORTED, INCONCLUSIVE)
 LOOK_MULTIPLES = (1, 2, 3, 4, 5)
-# Share of alpha spent at each look. Back-loaded so that the last look keeps most of the power:
-# simulated (tests/engine/test_sequential.py, normal and t3 noise), 5 -> 25 seeds at alpha 0.01 gives power
-# 0.96-0.97 at dz = 1 and 15-16 seeds on average; equal shares gave 0.958, and four looks (5 -> 20)
-# only 0.89-0.94.
-SPENDING = (0.1, 0.1, 0.2, 0.3, 0.3)
+# Share of alpha spent at each look: equal. For the sign test at alpha 0.01 and 5 -> 25 seeds this gives power
+# 0.916 at the design effect (84% of seeds above the minimum effect, dz = 1 for normal values), computed
+# exactly (tests/engine/test_sequential.py), the most any spending reaches there (a fixed 25-seed sign test
+# has 0.911); the earlier back-loaded shares (0.1, 0.1, 0.2, 0.3, 0.3), chosen for the t-test, give 0.850.
+SPENDING = (0.2, 0.2, 0.2, 0.2, 0.2)
 FUTILITY_SPENDING = (0.2, 0.2, 0.2, 0.2, 0.2)
 # Chance of a futility stop when the true effect is the design effect: 1 in 100, split over the looks.
 FUTILITY_BETA = 0.01
@@ -77,7 +85,15 @@ class Schedule:
         return self.looks[-1]
 
     def alpha_at(self, k: int, alpha: float) -> float:
+        """Look k's share of alpha (the union bound's nominal level)."""
         return alpha * self.spending[k]
+
+    def level_at(self, k: int, alpha: float, count_null: float | None = None) -> float:
+        """The nominal level of look k: exact for a count test with null rate `count_null`
+        (`count_levels`), the union bound's share of alpha for any other test."""
+        if count_null is None:
+            return self.alpha_at(k, alpha)
+        return count_levels(self.looks, self.spending, alpha, count_null)[k]
 
     def beta_at(self, k: int) -> float:
         return FUTILITY_BETA * self.futility_spending[k]
@@ -103,7 +119,7 @@ def decide(test: Callable[[int], StatResult], schedule: Schedule) -> Decision:
         result = test(n)
         if result.alpha is None or result.p_value is None:
             raise ValueError(f"{result.name!r}: a sequential check needs a test with alpha and a p-value")
-        a_k, b_k = schedule.alpha_at(k, result.alpha), schedule.beta_at(k)
+        a_k, b_k = schedule.level_at(k, result.alpha, result.count_null), schedule.beta_at(k)
         trail.append({"n": n, "p": result.p_value, "alpha_k": a_k, "p_futility": result.p_futility,
                       "beta_k": b_k})
         if result.p_value < a_k:
@@ -117,18 +133,73 @@ def decide(test: Callable[[int], StatResult], schedule: Schedule) -> Decision:
                     seeds_needed(result, schedule.alpha_at(len(schedule.looks) - 1, result.alpha)))
 
 
+@functools.lru_cache(maxsize=1024)
+def count_levels(looks: tuple[int, ...], spending: tuple[float, ...], alpha: float,
+                 count_null: float) -> tuple[float, ...]:
+    """Nominal levels of a count test on sequential looks, from the count's exact null distribution.
+
+    The test's p-value at look k is P(Binomial(n_k, count_null) >= c) for the count c of successes among the
+    first n_k seeds, which under the least favourable null is a binomial random walk. The critical count at
+    look k is the smallest whose probability of being reached at look k, by a walk that crossed no earlier
+    boundary, brings the cumulative crossing probability to at most alpha * (SPENDING up to look k); it is
+    computed by dynamic programming over the walk. The level returned lies between the p-values of the critical
+    count and of the count below it (`_level_between`), so `p < level` rejects exactly at and above the
+    critical count; a look that no count can reach gets level 0. Under any null with a smaller success rate (a
+    median below the threshold, ties, a rate below count_null) the walk crosses less often, so the type-I error
+    is at most alpha for every distribution of the per-seed values."""
+    sps_binom = sps.binom
+    alive = np.ones(1)           # P(count = c and no boundary crossed yet), c = 0..n
+    spent, budget, previous, levels = 0.0, 0.0, 0, []
+    for n, share in zip(looks, spending):
+        budget += alpha * share
+        step = sps_binom.pmf(np.arange(n - previous + 1), n - previous, count_null)
+        alive, previous = np.convolve(alive, step), n
+        reach = np.cumsum(alive[::-1])[::-1]      # P(count >= c, not stopped before), c = 0..n
+        fits = np.flatnonzero(spent + reach <= budget * (1 - 1e-12))
+        critical = int(fits[0]) if fits.size else n + 1
+        if critical <= n:
+            spent += reach[critical]
+            alive[critical:] = 0.0
+        levels.append(_level_between(critical, n, count_null, alpha))
+    return tuple(levels)
+
+
+def _level_between(critical: int, n: int, rate: float, alpha: float) -> float:
+    """The level for a critical count: strictly between the p-value of `critical` successes of n and that of one
+    fewer, so that p < level holds exactly for counts >= critical. The geometric mean of the two, so that the
+    margin log10(level / p) of a check decided at its critical count is half the step to the next count (not
+    0), capped at alpha where the step straddles it (a nominal level above alpha would read as overspending);
+    0 when no count reaches the look (5 seeds: the smallest p is 1/32): that look cannot decide SUPPORTED."""
+    if critical > n:
+        return 0.0
+    tail = sps.binom.sf(np.array([critical - 1, critical - 2]), n, rate)   # P(>= critical), P(>= critical - 1)
+    at, below = float(tail[0]), float(tail[1])
+    if at <= 0:
+        return 0.5 * below
+    middle = math.sqrt(at * below)
+    return middle if middle <= alpha else max(alpha, at * (1 + 1e-9))
+
+
 def log_margin(threshold: float, p: float) -> float:
     """log10(threshold / p), finite: how far p lies inside (> 0) or outside (< 0) its boundary."""
     return float(np.clip(math.log10(max(threshold, 1e-300) / max(p, 1e-300)), -300, 300))
 
 
 def seeds_needed(result: StatResult, alpha_last: float) -> int | None:
-    """Seeds a one-sided t-test at level alpha_last needs for POWER_TARGET at the observed standardized
-    effect (normal approximation plus one); None when the estimate is not positive or unknown."""
+    """Seeds a one-sided test at level alpha_last needs for POWER_TARGET at the observed effect (normal
+    approximation plus one): for a count test (sign test, rate over seeds) at the observed rate
+    statistic / n against count_null, for a t-test at the observed standardized effect dz; None when the
+    estimate is not positive or unknown."""
+    z_a, z_b = sps.norm.ppf(1 - alpha_last), sps.norm.ppf(POWER_TARGET)
+    if result.count_null is not None and result.statistic is not None and result.n > 0:
+        rate, null = result.statistic / result.n, result.count_null
+        if not rate > null:
+            return None
+        spread = z_a * math.sqrt(null * (1 - null)) + z_b * math.sqrt(rate * (1 - rate))
+        return int(math.ceil((spread / (rate - null)) ** 2)) + 1
     if result.dz is None or not result.dz > 0:
         return None
-    z = sps.norm.ppf(1 - alpha_last) + sps.norm.ppf(POWER_TARGET)
-    return int(math.ceil((z / result.dz) ** 2)) + 1
+    return int(math.ceil(((z_a + z_b) / result.dz) ** 2)) + 1
 
 
 def replay_pass_rate(test_on: Callable[[np.ndarray], StatResult], rows: int, schedule: Schedule,

@@ -53,3 +53,15 @@ def test_a_failed_arms_failure_text_is_folded_in_a_fence_it_cannot_close():
     text = render_markdown(finalize([{"id": "9.1", "title": "t", **CARD, "arms": {"claim": [failed]}}], RUN))
     assert "```\nAssertionError: short\n```" in text
     assert f"<details><summary>full failure text</summary>\n\n````\n{failure}\n````\n</details>" in text
+
+
+def test_each_checks_row_names_its_estimand():
+    check = {"name": "x beats y", "test": "sign test", "estimand": "median seed", "effect": 0.5,
+             "effect_name": "median(x - y)", "p_value": 1e-3, "alpha": 0.01, "n": 10, "expected": True,
+             "outcome": "SUPPORTED", "seeds_used": 10, "max_seeds": 25}
+    old = {key: value for key, value in check.items() if key != "estimand"}   # a report from before estimands
+    arm = {"test": "t.py::a[claim]", "verdict": "SUPPORTED", "outcome": "passed", "wall_s": 1.0,
+           "checks": [check, {**old, "name": "older"}]}
+    text = render_markdown(finalize([{"id": "9.1", "title": "T", **CARD, "arms": {"claim": [arm]}}], RUN))
+    assert "| check | estimand | test |" in text
+    assert "| x beats y | median seed | sign test |" in text and "| older | - | sign test |" in text

@@ -38,7 +38,8 @@ class Collect(HTMLParser):
 
 
 def arm(test: str, verdict: str, figures=(), outcome: str = "passed", **extra) -> dict:
-    check = {"name": "x <b>beats</b> y", "test": "t-test", "effect": 0.5, "effect_name": "mean(x - y)",
+    check = {"name": "x <b>beats</b> y", "test": "sign test", "estimand": "median seed", "effect": 0.5,
+             "effect_name": "median(x - y)",
              "min_effect": 0.1, "ci": [0.2, "inf"], "p_value": 1e-4, "alpha": 0.01, "n": 5, "expected": True,
              "outcome": "SUPPORTED", "seeds_used": 5, "max_seeds": 25, "pass_rate": 0.99,
              "looks": [{"n": 5, "p": 1e-4, "alpha_k": 0.001, "p_futility": 0.9, "beta_k": 0.002}],
@@ -83,6 +84,7 @@ def test_every_claim_and_figure_is_in_the_page_and_text_is_escaped(tmp_path):
     text = " ".join(parsed.text)
     assert "x <b>beats</b> y" in text            # escaped: shown as text, not parsed as a tag
     assert "Verdict: NOT REPRODUCED" in text and "per-seed values" in text
+    assert "median seed" in text                 # each check's row names its estimand
 
 
 def test_every_link_on_the_page_leads_to_an_element_of_it(tmp_path):

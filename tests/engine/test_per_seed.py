@@ -45,7 +45,9 @@ def test_a_second_check_reuses_what_the_first_measured():
     for _ in range(2):
         ev.check_over_seeds(per_seed, lambda v: stats.greater_than(v["x"], reference=0.0, min_effect=0.5,
                                                                    alpha=0.01))
-    assert calls == [5] and ev.checks[1]["outcome"] == "SUPPORTED"
+    # the sign test decides at the second look (10 of 10 seeds above; 5 of 5 cannot reach alpha 0.01)
+    assert calls == [5, 5] and [c["seeds_used"] for c in ev.checks] == [10, 10]
+    assert ev.checks[1]["outcome"] == "SUPPORTED"
 
 
 def test_a_floor_raises_the_first_look():

@@ -178,7 +178,7 @@ def test_junit_xml_carries_claim_properties_not_the_payload(project):
              for tc in ET.parse(project.path / "junit.xml").iter("testcase")}
     claim = cases["test_toy_effect_is_detected[claim]"]
     assert claim["claim_id"] == "9.1" and claim["arm"] == "claim" and claim["outcome"] == "SUPPORTED"
-    assert claim["check_outcome"] == "SUPPORTED" and float(claim["p"]) < 0.01 and claim["seeds_used"] == "3"
+    assert claim["check_outcome"] == "SUPPORTED" and float(claim["p"]) < 0.01 and claim["seeds_used"] == "9"
     assert cases["test_toy_effect_is_detected[control]"]["outcome"] == "not supported (as expected)"
     assert cases["test_toy_claim_that_does_not_reproduce[claim]"]["outcome"] == "NOT REPRODUCED (strict xfail)"
     assert "dl_claims_payload" not in (project.path / "junit.xml").read_text()
@@ -193,7 +193,7 @@ def test_summary_lines_fit_the_width_and_keep_the_key_fields(project):
         lines = summary_lines(doc, width)
         arm_lines = [line for line in lines if line.strip().startswith("9.")]
         assert all(len(line) <= width for line in arm_lines if " | " in line)
-        assert any("9.1 claim" in line and "SUPPORTED" in line and "mean(a - b)=" in line for line in arm_lines)
+        assert any("9.1 claim" in line and "SUPPORTED" in line and "median(a - b)=" in line for line in arm_lines)
     assert lines[-2].startswith("claim arms: 1 supported / 1 not supported as expected / 0 failed")
 
 

@@ -59,7 +59,7 @@ def test_the_readme_example_runs_elsewhere_with_report_sequential_seeds_and_stor
     assert record["id"] == "1.1"
     claim, control = record["arms"]["claim"][0], record["arms"]["control"][0]
     assert claim["verdict"] == "SUPPORTED" and control["verdict"] == "not supported (as expected)"
-    assert claim["checks"][0]["seeds_used"] == 5 and claim["checks"][0]["effect"] > 5000
+    assert claim["checks"][0]["seeds_used"] == 10 and claim["checks"][0]["effect"] > 5000
     assert control["checks"][0]["seeds_used"] >= 5
     assert doc["run"]["versions"]["numpy"] and "torch" not in doc["run"]["versions"]
     for ext in ("md", "html"):
