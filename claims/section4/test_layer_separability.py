@@ -43,11 +43,11 @@ CARD = Card(
            f"labels (closed form, float64, standardized features, penalty {PROBE_ALPHA:g} x n) with argmax "
            f"prediction; numerical rank = number of singular values of the centred test representation above "
            f"{RANK_TOL:g} x the largest. Asserted on sequential seeds (at least 5 at the first look), alpha "
-           f"{ALPHA}: the mean probe accuracy of the second half of the layers exceeds layer 1's by more than "
-           f"{MIN_RISE} (paired t-test); the last layer is within +/-{PLATEAU_MARGIN} of the best layer (TOST); "
-           f"the mean numerical rank of the second-half layers is below the number of classes (one-sample "
-           f"t-test over seeds); and, as a check that the net is trained well, its training accuracy is more "
-           f"than {MIN_FIT} above chance.",
+           f"{ALPHA}, about the median seed: its probe accuracy averaged over the second half of the layers exceeds "
+           f"layer 1's by more than {MIN_RISE} (paired sign test over seeds); its last layer is within "
+           f"+/-{PLATEAU_MARGIN} of its best layer (sign TOST); its numerical rank averaged over the second-half "
+           f"layers is below the number of classes (sign test over seeds); and, as a check that the net is "
+           f"trained well, its training accuracy is more than {MIN_FIT} above chance (sign test over seeds).",
     control="No realistic null exists: the tunnel is what training on the task does to a deep net's layers, and "
             "no network trained as well lacks it by construction. The control is a labelled sanity check: the "
             "same three measurements on each network's checkpoint 0 (untrained); all three must fail.",

@@ -62,7 +62,7 @@ ROUNDS = {1: 12, 256: 4}    # paired rounds per timing block (~20 ms at batch 1,
 WARMUP = {1: 2, 256: 1}     # rounds run and dropped before each block
 TABLE_BLOCKS = 6            # blocks of the claim arm's batch-256 comparison (reported and rank-correlated only)
 BLOCKS = SeedFamily("4.1 timing blocks", floor=10,
-                    why="a timing block (paired rounds in a seeded order) is the unit of the t-test: 10 blocks at "
+                    why="a timing block (paired rounds in a seeded order) is the unit of the sign test: 10 blocks at "
                         "the first look, up to 25 at standard (pilot block-to-block sd of the log ratio 0.01-0.05 "
                         "quiet, 0.1-0.4 beside busy processes)")
 BENCH_ROUNDS = {1: 300, 256: 30}   # pytest-benchmark rounds (~0.3-1 ms / 2-18 ms a forward pass)
@@ -98,10 +98,10 @@ CARD = Card(
            f"{ROUNDS[1]} rounds (batch 1; {ROUNDS[256]} at batch 256), each round one forward of the split and one of "
            "{2048, 2048} back to back in a random order; a block's log latency ratio is taken between their fastest "
            "rounds (load spikes only add time). Per split at batch 1, alpha "
-           f"{ALPHA}: the latency ratio exceeds the parameter ratio by at least "
+           f"{ALPHA}: the median timing block's latency ratio exceeds the parameter ratio by at least "
            f"{', '.join(f'{f:g}' for f in MIN_FACTOR.values())} for k = {', '.join(map(str, MIN_FACTOR))} "
            f"(k = {', '.join(map(str, MEASURED_ONLY))}: {TABLE_BLOCKS} blocks, measured for the table only) "
-           "(one-sided t-test over timing blocks, a ratio of ratios, the same on a machine of any speed), decided "
+           "(one-sided sign test over timing blocks, a ratio of ratios, the same on a machine of any speed), decided "
            "on sequential blocks like seeds (10 at the first look, more while undecided, up to 5 x the scale's seeds; "
            "no futility stop: timing on shared cores cannot refute it, and a busy machine, which widens the blocks' "
            "spread and shrinks the shallow splits' excess, ends the check INCONCLUSIVE, naming that spread); and at "

@@ -34,8 +34,8 @@ CARD = Card(
            f"normalization), and a forward pass gives logits (B, 10) at every resolution. Trained on {FCN_FIT} digits, "
            f"each batch resized (antialiased bilinear) to a resolution drawn from {{4, 6, 8}}, He init, Adam 3e-3, "
            f"20 epochs. Asserted on sequential seeds (at least 5 at the first look), alpha {ALPHA}: at each "
-           f"resolution the per-seed test accuracy is more than {MIN_ABOVE_CHANCE} above chance ({CHANCE}); "
-           f"one-sample t-test over seeds.",
+           f"resolution the median seed's test accuracy is more than {MIN_ABOVE_CHANCE} above chance ({CHANCE}); "
+           f"one-sided sign test over seeds.",
     control="(1) A conventional CNN (the same stride-1 convolutions, then flatten and an nn.Linear head sized for "
             "8 x 8): the structural assertion and 'logits at every resolution' must fail. (2) The same fully "
             "convolutional network trained the same way on the same images with their training labels shuffled "

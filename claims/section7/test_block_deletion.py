@@ -35,11 +35,12 @@ CARD = Card(
            "block i without touching θ_i, so no weight ever needs restoring (equivalent to zeroing θ_i and "
            "restoring it; the model's state is compared before/after). Per seed: the test-accuracy drop of each "
            f"single deletion. Asserted on sequential seeds, alpha {ALPHA}, one-sided "
-           f"one-sample t-tests over seeds: the per-seed median drop over blocks is below {MAX_MEDIAN_DROP:.0%}, and "
-           f"(not every block can go) the per-seed largest drop exceeds {MIN_CRITICAL:.0%}. "
+           f"sign tests over seeds about the median seed: its median drop over blocks is below "
+           f"{MAX_MEDIAN_DROP:.0%}, and (not every block can go) its largest drop exceeds {MIN_CRITICAL:.0%}. "
            "Research question: per test sample, blocks are deleted greedily (least harmful first, a per-sample "
-           f"mask) while its prediction stays the same; asserted that the per-seed fraction of test samples that "
-           f"keep their prediction with at least {HALF} of the {DEEP} blocks deleted exceeds one half.",
+           f"mask) while its prediction stays the same; asserted (sign test over seeds) that the median seed's "
+           f"fraction of test samples that keep their prediction with at least {HALF} of the {DEEP} blocks deleted "
+           f"exceeds one half.",
     control=f"The plain twin ({DEEP} blocks, no skips, the same training, a net that trains): the same median-drop "
             f"and per-sample tests must not be supported.",
 )
