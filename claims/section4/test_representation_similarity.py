@@ -57,7 +57,7 @@ CARD = Card(
            f"+/-{DEBIASED_MARGIN} (sign TOST over simulated seeds, at least "
            f"{families.SIMULATED_REPRESENTATIONS.floor} at the first look). Networks: MLPs "
            f"40 -> {PAIR_MLP_DEPTH} x {PAIR_MLP_WIDTH} -> 10 on MNIST-1D (Adam "
-           f"{PAIR_MLP_LR:g}, batch 128, {PAIR_MLP_EPOCHS} epochs at standard scale), two per seed trained "
+           f"{PAIR_MLP_LR:g}, batch 128, {PAIR_MLP_EPOCHS} epochs at smoke and standard scale), two per seed trained "
            "independently (their own initialization and batch order): one pair per seed, no network in two pairs. "
            "Hidden-layer outputs (after ReLU) on the 1,000 test signals via torchvision's create_feature_extractor; a "
            f"{PAIR_MLP_DEPTH} x {PAIR_MLP_DEPTH} CKA matrix per pair; a layer is identified when the partner's most "
