@@ -29,10 +29,19 @@ def python_files(folder: str) -> list[Path]:
     ("claimcheck", ("fixtures", "models", "claims", "torch", "torchvision")),
     ("fixtures", ("claims",)),
     ("models", ("claims", "fixtures")),
+    ("tests/engine", ("fixtures", "models", "claims", "torch", "torchvision")),   # the engine's tests: the engine alone
 ])
 def test_a_lower_layer_imports_nothing_from_the_layers_above(layer, forbidden):
     offenders = [f"{path.relative_to(ROOT)}: {name}" for path in python_files(layer)
                  for name in imported_modules(path) if name.split(".")[0] in forbidden]
+    assert not offenders, offenders
+
+
+def test_no_engine_test_loads_the_deep_learning_layer_as_a_plugin():
+    """Not with `-p fixtures.plugin` in a scratch project either (pytester runs take it as a string)."""
+    offenders = [f"{path.relative_to(ROOT)}: {node.value!r}" for path in python_files("tests/engine")
+                 for node in ast.walk(ast.parse(path.read_text()))
+                 if isinstance(node, ast.Constant) and isinstance(node.value, str) and "fixtures" in node.value]
     assert not offenders, offenders
 
 
