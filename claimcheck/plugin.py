@@ -1,9 +1,9 @@
 """The pytest plugin: the hooks pytest calls and the fixtures claims use, each delegating to a module of its own.
 
-options.py     the `--claims-*` options, the `claims_*` ini settings and the run configuration built from them
-session.py     the run's session (stored on the config, registered as a plugin object): results, the report
-scheduling.py  `--claims-shard` groups, the order of xdist's queue and its scheduler
-junit.py       the properties `--junitxml` gets
+options.py       the `--claims-*` options, the `claims_*` ini settings and the run configuration built from them
+session.py       the run's session (stored on the config, registered as a plugin object): results, the report
+scheduling.py    `--claims-shard` groups, the order of xdist's queue and its scheduler
+junit.py         the properties `--junitxml` gets
 global_state.py  seeding and thread limits, covering the libraries a project registers (hookspecs.py)
 
 Installed into an environment, the plugin loads in every pytest project there, so it stays inert until a
