@@ -11,7 +11,7 @@ from claimcheck.lazy import LazyModule
 from claimcheck.memo import measurement
 from claimcheck.seeds import SeedFamily, derive
 from claims.section6 import landscape as ls
-from fixtures.training import TrainSpec, evaluate, train
+from fixtures.training import TrainSpec, train
 from fixtures.zoo import DataSpec, Recipe
 from models.residual import ResMLPConfig
 
@@ -102,9 +102,12 @@ CARD = Card(
 
 
 def recipe(depth: int, residual: bool, profile) -> Recipe:
+    """A twin trained until the first epoch whose training loss (whole training split, eval mode) is at or below
+    TARGET_LOSS, or for all of its epochs."""
     return Recipe(arch=ResMLPConfig(64, profile.width(WIDTH), depth, 10, residual=residual),
                   data=DataSpec("digits"),
-                  train=TrainSpec(epochs=max(profile.epochs(MAX_EPOCHS), MAX_EPOCHS), lr=1e-3, batch_size=64))
+                  train=TrainSpec(epochs=max(profile.epochs(MAX_EPOCHS), MAX_EPOCHS), lr=1e-3, batch_size=64,
+                                  stop_at_train_loss=TARGET_LOSS))
 
 
 def twins(depth: int, profile) -> dict[str, Recipe]:
@@ -117,30 +120,16 @@ def _direction_seed(seed: int, which: int | str) -> int:
     return derive(seed, "6.5 direction", which)
 
 
-class _Reached(Exception):
-    """Raised after the epoch at which a net's training loss reaches its target: the end of its training."""
-
-
-def train_to_loss(zoo, recipe: Recipe, seed: int, target: float) -> tuple[torch.nn.Module, list[float], list[dict]]:
+def train_to_loss(zoo, recipe: Recipe, seed: int) -> tuple[torch.nn.Module, list[float], list[dict]]:
     """The model of `recipe` for `seed` (the zoo's initialization, data and batch order) trained through the one
-    training loop until the first epoch whose training loss (whole training split, eval mode) is <= target, or
-    for all of recipe.train.epochs: the model in eval mode, the loss and a copy of the state after every epoch.
-    (TrainSpec stops at a training accuracy, not at a loss: the epoch callback ends the loop.)"""
+    training loop until its stop rule (recipe.train.stop_at_train_loss) or for all of recipe.train.epochs: the
+    model in eval mode, its training loss (whole training split, eval mode) and a copy of its state after every
+    epoch."""
     model, data = zoo.build(recipe, seed), zoo.data(recipe.data, seed).to(zoo.run.device)
-    losses: list[float] = []
     states: list[dict] = []
-
-    def after_epoch(_: int, net) -> None:
-        losses.append(evaluate(net, data.x_train, data.y_train)[0])
-        states.append(ls.state_snapshot(net))
-        if losses[-1] <= target:
-            raise _Reached
-    try:
-        train(model, data, recipe.train, seed=derive(seed, "batches"), device=zoo.run.device,
-              on_epoch_end=after_epoch)
-    except _Reached:
-        pass
-    return model.eval(), losses, states
+    history = train(model, data, recipe.train, seed=derive(seed, "batches"), device=zoo.run.device,
+                    on_epoch_end=lambda _, net: states.append(ls.state_snapshot(net)))
+    return model.eval(), history.train_eval_loss, states
 
 
 def probe(model: torch.nn.Module, seed: int, x: torch.Tensor, y: torch.Tensor) -> dict:
@@ -183,8 +172,7 @@ def matched_landscapes(zoo, plain: Recipe, residual: Recipe, seeds: list[int]) -
     ("... <twin> equal epochs", the equal-epoch comparison); and the plain net's rescaling curves ("rescaling")."""
     out: dict[str, list] = {}
     for seed in seeds:
-        runs = {"plain": train_to_loss(zoo, plain, seed, TARGET_LOSS),
-                "residual": train_to_loss(zoo, residual, seed, TARGET_LOSS)}
+        runs = {"plain": train_to_loss(zoo, plain, seed), "residual": train_to_loss(zoo, residual, seed)}
         equal = min(len(losses) for _, losses, _ in runs.values())
         found: dict = {"epochs equal": equal}
         data = zoo.data(plain.data, seed).to(zoo.run.device)
