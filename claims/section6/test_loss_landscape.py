@@ -108,7 +108,7 @@ def recipe(depth: int, residual: bool, profile) -> Recipe:
     TARGET_LOSS, or for all of its epochs."""
     return Recipe(arch=ResMLPConfig(64, profile.width(WIDTH), depth, 10, residual=residual),
                   data=DataSpec("digits"),
-                  train=TrainSpec(epochs=max(profile.epochs(MAX_EPOCHS), MAX_EPOCHS), lr=1e-3, batch_size=64,
+                  train=TrainSpec(epochs=profile.epochs(MAX_EPOCHS, at_least=MAX_EPOCHS), lr=1e-3, batch_size=64,
                                   stop_at_train_loss=TARGET_LOSS))
 
 
