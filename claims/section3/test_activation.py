@@ -91,7 +91,7 @@ def test_swish_has_its_closed_form_minimum_and_tends_to_relu_and_to_x_over_2(arm
 
 @claim(CARD)
 def test_swish_mlp_is_not_worse_than_relu_on_mnist1d(arm, evidence, zoo):
-    epochs = max(evidence.profile.epochs(BASE_EPOCHS), MIN_EPOCHS)
+    epochs = evidence.profile.epochs(BASE_EPOCHS, at_least=MIN_EPOCHS)
     name, param = ("swish", 1.0) if arm == "claim" else LINEAR
 
     def accuracies(seeds: list[int]) -> dict[str, list[float]]:

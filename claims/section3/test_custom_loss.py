@@ -102,7 +102,7 @@ def calibration(trained) -> dict[str, float]:
 
 @claim(CARD)
 def test_confidence_penalty_lowers_confidence_and_calibration_error_of_an_mnist1d_mlp(arm, evidence, zoo):
-    base = recipe(max(evidence.profile.epochs(BASE_EPOCHS), MIN_EPOCHS))
+    base = recipe(evidence.profile.epochs(BASE_EPOCHS, at_least=MIN_EPOCHS))
     tag = f"beta={BETA}" if arm == "claim" else "CE replicate"
 
     def metrics(seeds: list[int]) -> dict[str, list[float]]:

@@ -136,7 +136,7 @@ def best_of(acc: dict[str, list[float]], kind, rates: tuple[float, ...]) -> floa
 
 @claim(CARD)
 def test_warmup_cosine_at_its_best_peak_is_not_worse_than_the_best_constant_rate(arm, evidence, zoo):
-    epochs = max(evidence.profile.epochs(BASE_EPOCHS), MIN_EPOCHS)
+    epochs = evidence.profile.epochs(BASE_EPOCHS, at_least=MIN_EPOCHS)
     peaks = RATES if arm == "claim" else (CONTROL_PEAK,)
     accuracies, schedule = lr_range(zoo, epochs)
     evidence.note(f"schedule: {schedule(peaks[0])}" if arm == "control" else
@@ -159,7 +159,7 @@ def test_warmup_cosine_at_its_best_peak_is_not_worse_than_the_best_constant_rate
 
 @claim(CARD, xfail_claim=BEATS_REASON)
 def test_warmup_cosine_beats_a_constant_rate_at_the_same_peak(arm, evidence, zoo):
-    epochs = max(evidence.profile.epochs(BASE_EPOCHS), MIN_EPOCHS)
+    epochs = evidence.profile.epochs(BASE_EPOCHS, at_least=MIN_EPOCHS)
     accuracies, _ = lr_range(zoo, epochs)
 
     def measure(seeds: list[int]) -> dict[str, list[float]]:

@@ -23,7 +23,7 @@ DEEP_MLP_WIDTH, DEEP_MLP_DEPTH, DEEP_MLP_EPOCHS, DEEP_MLP_LR = 64, 12, 40, 3e-3
 def deep_mlp_recipe(profile: ScaleProfile) -> Recipe:
     arch = MLPConfig(MNIST1D_FEATURES, (profile.width(DEEP_MLP_WIDTH),) * DEEP_MLP_DEPTH, MNIST1D_CLASSES)
     return Recipe(arch=arch, data=DataSpec("mnist1d"),
-                  train=TrainSpec(epochs=max(profile.epochs(DEEP_MLP_EPOCHS), DEEP_MLP_EPOCHS), lr=DEEP_MLP_LR,
+                  train=TrainSpec(epochs=profile.epochs(DEEP_MLP_EPOCHS, at_least=DEEP_MLP_EPOCHS), lr=DEEP_MLP_LR,
                                   batch_size=128),
                   keep_init=True)
 

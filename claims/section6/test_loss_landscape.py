@@ -2,6 +2,8 @@
 same training loss."""
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import torch
 
@@ -11,7 +13,7 @@ from claimcheck.lazy import LazyModule
 from claimcheck.memo import measurement
 from claimcheck.seeds import SeedFamily, derive
 from claims.section6 import landscape as ls
-from fixtures.training import TrainSpec, evaluate, train
+from fixtures.training import TrainSpec
 from fixtures.zoo import DataSpec, Recipe
 from models.residual import ResMLPConfig
 
@@ -102,9 +104,18 @@ CARD = Card(
 
 
 def recipe(depth: int, residual: bool, profile) -> Recipe:
+    """A twin trained until the first epoch whose training loss (whole training split, eval mode) is at or below
+    TARGET_LOSS, or for all of its epochs."""
     return Recipe(arch=ResMLPConfig(64, profile.width(WIDTH), depth, 10, residual=residual),
                   data=DataSpec("digits"),
-                  train=TrainSpec(epochs=max(profile.epochs(MAX_EPOCHS), MAX_EPOCHS), lr=1e-3, batch_size=64))
+                  train=TrainSpec(epochs=profile.epochs(MAX_EPOCHS, at_least=MAX_EPOCHS), lr=1e-3, batch_size=64,
+                                  stop_at_train_loss=TARGET_LOSS))
+
+
+def cut_at(twin: Recipe, epochs: int) -> Recipe:
+    """`twin` trained for `epochs` only: the twin's run ended after that many epochs (the slower twin of a pair,
+    cut at the epochs the faster one needed)."""
+    return dataclasses.replace(twin, train=dataclasses.replace(twin.train, epochs=epochs))
 
 
 def twins(depth: int, profile) -> dict[str, Recipe]:
@@ -115,32 +126,6 @@ def _direction_seed(seed: int, which: int | str) -> int:
     """The seed of a random draw (direction `which`, or the rescaling factors) around the twins of `seed`; the
     same for both twins of a seed."""
     return derive(seed, "6.5 direction", which)
-
-
-class _Reached(Exception):
-    """Raised after the epoch at which a net's training loss reaches its target: the end of its training."""
-
-
-def train_to_loss(zoo, recipe: Recipe, seed: int, target: float) -> tuple[torch.nn.Module, list[float], list[dict]]:
-    """The model of `recipe` for `seed` (the zoo's initialization, data and batch order) trained through the one
-    training loop until the first epoch whose training loss (whole training split, eval mode) is <= target, or
-    for all of recipe.train.epochs: the model in eval mode, the loss and a copy of the state after every epoch.
-    (TrainSpec stops at a training accuracy, not at a loss: the epoch callback ends the loop.)"""
-    model, data = zoo.build(recipe, seed), zoo.data(recipe.data, seed).to(zoo.run.device)
-    losses: list[float] = []
-    states: list[dict] = []
-
-    def after_epoch(_: int, net) -> None:
-        losses.append(evaluate(net, data.x_train, data.y_train)[0])
-        states.append(ls.state_snapshot(net))
-        if losses[-1] <= target:
-            raise _Reached
-    try:
-        train(model, data, recipe.train, seed=derive(seed, "batches"), device=zoo.run.device,
-              on_epoch_end=after_epoch)
-    except _Reached:
-        pass
-    return model.eval(), losses, states
 
 
 def probe(model: torch.nn.Module, seed: int, x: torch.Tensor, y: torch.Tensor) -> dict:
@@ -177,24 +162,27 @@ def rescaling(model: torch.nn.Module, seed: int, x: torch.Tensor, y: torch.Tenso
 
 @measurement
 def matched_landscapes(zoo, plain: Recipe, residual: Recipe, seeds: list[int]) -> dict[str, list]:
-    """Per seed, both twins trained until their training loss reaches TARGET_LOSS ("epochs <twin>", "loss <twin>",
-    "losses <twin>" after every epoch); the landscape around each at that point ("<probe key> <twin>", see
-    `probe`); the surface, its non-convex fraction and ln curvature after the epochs the faster twin needed
-    ("... <twin> equal epochs", the equal-epoch comparison); and the plain net's rescaling curves ("rescaling")."""
+    """Per seed, both twins as the zoo trains them, until their training loss reaches TARGET_LOSS ("epochs <twin>",
+    "loss <twin>", "losses <twin>" after every epoch); the landscape around each at that point ("<probe key>
+    <twin>", see `probe`); the surface, its non-convex fraction and ln curvature after the epochs the faster twin
+    needed ("... <twin> equal epochs", the equal-epoch comparison: the slower twin's run `cut_at` those epochs);
+    and the plain net's rescaling curves ("rescaling")."""
     out: dict[str, list] = {}
     for seed in seeds:
-        runs = {"plain": train_to_loss(zoo, plain, seed, TARGET_LOSS),
-                "residual": train_to_loss(zoo, residual, seed, TARGET_LOSS)}
-        equal = min(len(losses) for _, losses, _ in runs.values())
+        pair = {"plain": plain, "residual": residual}
+        runs = {name: zoo.trained(twin, seed) for name, twin in pair.items()}
+        equal = min(run.history.epochs_run for run in runs.values())
         found: dict = {"epochs equal": equal}
         data = zoo.data(plain.data, seed).to(zoo.run.device)
         x, y = data.x_train[:N_EVAL], data.y_train[:N_EVAL]
-        for name, (model, losses, states) in runs.items():
+        for name, run in runs.items():
+            model, losses = run.model, run.history.train_eval_loss
             found.update({f"epochs {name}": len(losses), f"loss {name}": losses[-1], f"losses {name}": losses})
             found.update({f"{key} {name}": value for key, value in probe(model, seed, x, y).items()})
             if name == "plain":
                 found["rescaling"] = rescaling(model, seed, x, y)
-            model.load_state_dict(states[equal - 1])
+            if len(losses) > equal:
+                model = zoo.trained(cut_at(pair[name], equal), seed).model
             at_equal = probe(model.eval(), seed, x, y)
             found.update({f"{key} {name} equal epochs": at_equal[key]
                           for key in ("surface", "non-convex", "ln curvature")})
