@@ -116,6 +116,14 @@ class PerSeed:
             self.seeds.extend(new)
         return {name: values[:n] for name, values in self.rows.items()}
 
+    def used_by(self, *decisions: sequential.Decision) -> tuple[list[int], dict[str, list]]:
+        """The seeds and their rows at the deciding look of `decisions` (checks decided on these values): the
+        first n of the family, n the most seeds any of them used. What a table or figure beside them shows."""
+        if not decisions:
+            raise TypeError("used_by needs the decisions whose seeds it returns")
+        n = max(d.n for d in decisions)
+        return self.seeds[:n], self.upto(n)
+
     def at(self, index) -> dict[str, list]:
         """The rows at `index` (a resample of measured seeds, for replays)."""
         return {name: [values[i] for i in index] for name, values in self.rows.items()}

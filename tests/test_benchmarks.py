@@ -84,14 +84,14 @@ def features():
 
 @pytest.mark.benchmark(group="engine-cka-2000x128")
 def test_benchmark_linear_cka(benchmark, features):
-    from claims.section4.representations import linear_cka
+    from claims.shared.representations import linear_cka
 
     assert 0 < benchmark(linear_cka, *features) <= 1
 
 
 @pytest.mark.benchmark(group="engine-cka-2000x128")
 def test_benchmark_debiased_cka_in_minibatches(benchmark, features):
-    from claims.section4.representations import debiased_cka
+    from claims.shared.representations import debiased_cka
 
     assert benchmark(debiased_cka, *features, batch_size=500) <= 1
 

@@ -9,7 +9,7 @@ from claimcheck import stats
 from claimcheck.evidence import Card, claim
 from claimcheck.lazy import LazyModule
 from claimcheck.seeds import SeedFamily
-from claims.section1.feature_space import (
+from claims.shared.feature_space import (
     CLASS_MEAN_GID,
     OVERALL_MEAN_GID,
     class_means,

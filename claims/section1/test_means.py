@@ -8,7 +8,7 @@ from hypothesis.extra import numpy as hnp
 
 from claimcheck import stats
 from claimcheck.evidence import Card, claim
-from claims.section1.feature_space import class_means, farthest_per_class, sample_mean
+from claims.shared.feature_space import class_means, farthest_per_class, sample_mean
 
 CARD = Card(
     id="1.2",

@@ -108,6 +108,6 @@ def test_swish_mlp_is_not_worse_than_relu_on_mnist1d(arm, evidence, zoo):
     evidence.check_over_seeds(per_seed, lambda acc: stats.greater_than(
         acc[name], reference=CHANCE, min_effect=MIN_ABOVE_CHANCE, alpha=ALPHA, label=f"{name} test accuracy",
         name=f"the {name} MLP trains: test accuracy above chance + {MIN_ABOVE_CHANCE:g}"), expect=True)
-    acc = per_seed.upto(decision.n)
+    seeds, acc = per_seed.used_by(decision)
     evidence.table(f"MNIST-1D test accuracy after {epochs} epochs", ["seed", "relu", f"{name} ({param})"],
-                   [[s, r, a] for s, r, a in zip(per_seed.seeds, acc["relu"], acc[name])])
+                   [[s, r, a] for s, r, a in zip(seeds, acc["relu"], acc[name])])

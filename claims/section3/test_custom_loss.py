@@ -12,7 +12,7 @@ from claimcheck.evidence import Card, claim
 from claimcheck.seeds import derive
 from claims import families
 from claims.section3.calibration import ECE_BINS, expected_calibration_error, mean_confidence
-from claims.section3.variants import trained_variants
+from claims.shared.variants import trained_variants
 from fixtures.training import TrainSpec, predict_logits
 from fixtures.zoo import DataSpec, Recipe
 from models.mlp import MLPConfig

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from claimcheck import stats
 from claimcheck.evidence import Card, claim
 from claimcheck.seeds import derive
-from claims.section3.variants import trained_variants
+from claims.shared.variants import trained_variants
 from fixtures.training import TrainSpec, evaluate
 from fixtures.zoo import DataSpec, Recipe
 from models.mlp import MLPConfig
@@ -175,9 +175,9 @@ def test_warmup_cosine_beats_a_constant_rate_at_the_same_peak(arm, evidence, zoo
     decision = evidence.check_over_seeds(per_seed, lambda v: stats.paired_greater(
         v["contender"], v["constant"], min_effect=MIN_GAIN, alpha=ALPHA,
         name=f"{contender} has a higher test accuracy than {constant(PEAK)}", labels=(contender, constant(PEAK))))
-    v = per_seed.upto(decision.n)
+    seeds, v = per_seed.used_by(decision)
     evidence.table(f"Digits MLP test accuracy after {epochs} epochs", ["seed", constant(PEAK), contender],
-                   [[s, a, b] for s, a, b in zip(per_seed.seeds, v["constant"], v["contender"])])
+                   [[s, a, b] for s, a, b in zip(seeds, v["constant"], v["contender"])])
 
 
 def range_figure(acc: dict[str, list[float]], peaks: tuple[float, ...], epochs: int):

@@ -25,7 +25,8 @@ from claimcheck import sequential, stats
 from claimcheck.evidence import Card, PerSeed, claim
 from claimcheck.latency import quiet_timing
 from claimcheck.lazy import LazyModule
-from claimcheck.seeds import SeedFamily, derive
+from claimcheck.seeds import derive
+from claims.families import TIMING_BLOCKS
 from claims.section4.width_depth import (
     CLASSES,
     IN_FEATURES,
@@ -61,10 +62,6 @@ MEASURED_ONLY = (4, 8)
 ROUNDS = {1: 12, 256: 4}    # paired rounds per timing block (~20 ms at batch 1, ~0.1 s at batch 256)
 WARMUP = {1: 2, 256: 1}     # rounds run and dropped before each block
 TABLE_BLOCKS = 6            # blocks of the claim arm's batch-256 comparison (reported and rank-correlated only)
-BLOCKS = SeedFamily("4.1 timing blocks", floor=10,
-                    why="a timing block (paired rounds in a seeded order) is the unit of the sign test: 10 blocks at "
-                        "the first look, up to 25 at standard (pilot block-to-block sd of the log ratio 0.01-0.05 "
-                        "quiet, 0.1-0.4 beside busy processes)")
 BENCH_ROUNDS = {1: 300, 256: 30}   # pytest-benchmark rounds (~0.3-1 ms / 2-18 ms a forward pass)
 MAX_BYTES_PER_TENSOR = 1024        # serialization overhead; pilot 340-470 bytes per tensor
 LATENCY_JSON = "benchmarks/latency.json"   # the latency pass's --benchmark-json, in the report folder, unless
@@ -208,9 +205,9 @@ def test_forward_latency_of_every_split_falls_less_than_its_parameter_count_at_b
     blocks = {}
     for name, (measure, test) in latency_checks(models, batch, seed).items():
         if test is None:   # the exercise's shallow splits: measured for the table, not asserted (MEASURED_ONLY)
-            blocks[name, batch] = measure(BLOCKS.seeds(derive(seed, "measured", batch), TABLE_BLOCKS))
+            blocks[name, batch] = measure(TIMING_BLOCKS.seeds(derive(seed, "measured", batch), TABLE_BLOCKS))
             continue
-        per_block = evidence.per_seed(measure, family=BLOCKS)
+        per_block = evidence.per_seed(measure, family=TIMING_BLOCKS)
         decision = evidence.check_over_seeds(per_block, test)
         blocks[name, batch] = per_block.upto(decision.n)
         if decision.outcome == sequential.INCONCLUSIVE and arm == "claim":
@@ -221,7 +218,7 @@ def test_forward_latency_of_every_split_falls_less_than_its_parameter_count_at_b
     if arm == "claim":
         fixed = latency_checks(models, BATCHES[-1], seed)
         for name, (measure, _) in fixed.items():
-            blocks[name, BATCHES[-1]] = measure(BLOCKS.seeds(derive(seed, "table"), TABLE_BLOCKS))
+            blocks[name, BATCHES[-1]] = measure(TIMING_BLOCKS.seeds(derive(seed, "table"), TABLE_BLOCKS))
         names = [n for n in models if n != REFERENCE]
         evidence.check(stats.rank_correlated(
             [parameter_count(m) for m in models.values()],
@@ -309,12 +306,12 @@ def test_busy_processes_leave_the_latency_checks_right_or_inconclusive(request, 
     seed = derive(0, CARD.id, "load", arm)
     batch = BATCHES[0] if arm == "claim" else BATCHES[-1]
     wrong = sequential.NOT_SUPPORTED if arm == "claim" else sequential.SUPPORTED
-    schedule = sequential.Schedule.for_run(5, BLOCKS.floor)    # the standard scale's looks
+    schedule = sequential.Schedule.for_run(5, TIMING_BLOCKS.floor)    # the standard scale's looks
     lines = []
     for name, (measure, test) in latency_checks(nets(seed), batch, seed).items():
         if test is None:   # measured only (MEASURED_ONLY)
             continue
-        blocks = PerSeed(measure, BLOCKS, seed, schedule)
+        blocks = PerSeed(measure, TIMING_BLOCKS, seed, schedule)
         decision = sequential.decide(lambda n, b=blocks, t=test: t(b.upto(n)), schedule)
         lines.append(f"{arm} {name}: {decision.outcome} after {decision.n} blocks, p={decision.result.p_value:.3g}, "
                      f"{decision.result.detail.split('; Cohen')[0]}")

@@ -25,8 +25,8 @@ from claims.section6.fixres import (
     fixres_view,
     sample_views,
 )
-from claims.section6.landscape import same_state, state_snapshot
-from claims.section6.resolution import flops
+from claims.shared.model_state import same_state, state_snapshot
+from claims.shared.resolution import flops
 from fixtures.training import evaluate
 
 models = LazyModule("torchvision.models")  # imported on use, not when the test is collected

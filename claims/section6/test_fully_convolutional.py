@@ -11,7 +11,7 @@ from claimcheck.evidence import Card, claim
 from claimcheck.lazy import LazyModule
 from claimcheck.memo import measurement
 from claims import families
-from claims.section6.resolution import FCN_FIT, MULTIRES, RESOLUTIONS, fcn_recipe, resize, trained_with
+from claims.shared.resolution import FCN_FIT, MULTIRES, RESOLUTIONS, resize, trained_with
 from models.fully_conv import disallowed_modules, has_linear
 
 plt = LazyModule("matplotlib.pyplot")  # imported when a figure is drawn, not when the test is collected
@@ -73,7 +73,7 @@ def accuracy_per_resolution(zoo, recipe, seeds: list[int]) -> dict[str, list[flo
 
 @claim(CARD)
 def test_a_network_of_only_convolutions_classifies_digits_at_several_resolutions(arm, evidence, zoo):
-    recipe = fcn_recipe(evidence.profile)
+    recipe = families.FULLY_CONV.recipe(evidence.profile)
     _structure_checks(evidence, recipe.arch.build() if arm == "claim" else conventional_cnn())
     if arm == "control":
         recipe = dataclasses.replace(recipe, data=dataclasses.replace(recipe.data, labels="shuffled"))

@@ -11,7 +11,6 @@ from claimcheck.evidence import Card, claim
 from claimcheck.lazy import LazyModule
 from claimcheck.memo import measurement
 from claims import families
-from claims.section6.resolution import cnn_recipe
 from claims.section6.separability import LAYERS, layer_features, separability
 
 plt = LazyModule("matplotlib.pyplot")  # imported when a figure is drawn, not when the test is collected
@@ -81,7 +80,7 @@ def projections(zoo, recipe, seed: int, labels: str) -> tuple[list, np.ndarray]:
 
 @claim(CARD)
 def test_the_deepest_cnn_layers_separate_the_classes_best_in_two_dimensions(arm, evidence, zoo):
-    recipe, labels = cnn_recipe(evidence.profile), "true" if arm == "claim" else "shuffled"
+    recipe, labels = families.DIGIT_CNN.recipe(evidence.profile), "true" if arm == "claim" else "shuffled"
     names = list(LAYERS)
     early, deep = [names.index(n) for n in EARLY], [names.index(n) for n in DEEP]
     per_seed = evidence.per_seed(lambda seeds: separability_per_layer(zoo, recipe, seeds, labels),

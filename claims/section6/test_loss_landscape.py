@@ -13,6 +13,7 @@ from claimcheck.lazy import LazyModule
 from claimcheck.memo import measurement
 from claimcheck.seeds import SeedFamily, derive
 from claims.section6 import landscape as ls
+from claims.shared.model_state import same_state, state_snapshot
 from fixtures.training import TrainSpec
 from fixtures.zoo import DataSpec, Recipe
 from models.residual import ResMLPConfig
@@ -132,7 +133,7 @@ def probe(model: torch.nn.Module, seed: int, x: torch.Tensor, y: torch.Tensor) -
     """The landscape around `model`: the 2-D surface on ALPHAS_2D, its non-convex fraction and the log curvature
     of its 1-D section (β = 0), the 1-D curves on ALPHAS_1D along N_DIRECTIONS directions and their smallest log
     rise, and whether the model's state stayed bit-identical."""
-    snapshot = ls.state_snapshot(model)
+    snapshot = state_snapshot(model)
     directions = [ls.random_direction(model, _direction_seed(seed, k)) for k in range(max(2, N_DIRECTIONS))]
     surface = ls.surface_2d(model, directions[0], directions[1], ALPHAS_2D, x, y)
     curves = [ls.curve_1d(model, d, ALPHAS_1D, x, y) for d in directions[:N_DIRECTIONS]]
@@ -140,7 +141,7 @@ def probe(model: torch.nn.Module, seed: int, x: torch.Tensor, y: torch.Tensor) -
     return {"surface": surface, "non-convex": ls.nonconvex_fraction(surface, ALPHAS_2D[1] - ALPHAS_2D[0]),
             "ln curvature": float(np.log(max(ls.curvature(ALPHAS_2D, section), 1e-12))),
             "curves": np.array(curves), "log rise": min(ls.log_rise_from_zero(ALPHAS_1D, c) for c in curves),
-            "untouched": ls.same_state(model, snapshot)}
+            "untouched": same_state(model, snapshot)}
 
 
 def rescaling(model: torch.nn.Module, seed: int, x: torch.Tensor, y: torch.Tensor) -> dict:
@@ -228,19 +229,16 @@ def test_the_trained_point_is_a_minimum_along_filter_normalized_directions(arm, 
     where = ({"plain": f"at training loss {TARGET_LOSS:g}", "residual": f"at training loss {TARGET_LOSS:g}"}
              if trained else {"plain": "at initialization", "residual": "at initialization"})
     # in the control arm (the nets at initialization) a sanity check that the test can fail, not a null
-    n = 0
-    for name in ("plain", "residual"):
-        decision = evidence.check_over_seeds(per_seed, lambda v, name=name: stats.greater_than(
-            v[f"log rise {name}"], reference=0.0, min_effect=MIN_LOG_RISE, alpha=ALPHA, label=f"log rise {name}",
-            name=f"L(θ) of the {name} {DEEP}-block net ({where[name]}) is the minimum along all {N_DIRECTIONS} "
-                 "directions: the curves rise away from it"))
-        n = max(n, decision.n)
-    measured = per_seed.upto(n)
+    decisions = [evidence.check_over_seeds(per_seed, lambda v, name=name: stats.greater_than(
+        v[f"log rise {name}"], reference=0.0, min_effect=MIN_LOG_RISE, alpha=ALPHA, label=f"log rise {name}",
+        name=f"L(θ) of the {name} {DEEP}-block net ({where[name]}) is the minimum along all {N_DIRECTIONS} "
+             "directions: the curves rise away from it")) for name in ("plain", "residual")]
+    seeds, measured = per_seed.used_by(*decisions)
     for name in ("plain", "residual"):
         minima = sum(rise > 0 for rise in measured[f"log rise {name}"])
-        evidence.note(f"{name}: θ is the minimum of every 1-D curve in {minima}/{n} seeds")
+        evidence.note(f"{name}: θ is the minimum of every 1-D curve in {minima}/{len(seeds)} seeds")
     evidence.check(stats.holds_in_every_case(
-        measured["untouched plain"] + measured["untouched residual"], seeds=per_seed.seeds[:n] * 2,
+        measured["untouched plain"] + measured["untouched residual"], seeds=seeds * 2,
         name="evaluating the landscape leaves the models' state bit-identical"), expect=True)
     curves = {name: np.array(measured[f"curves {name}"]) for name in ("plain", "residual")}
     evidence.measure("curves_1d", {"alphas": ALPHAS_1D.tolist(), **{k: c.tolist() for k, c in curves.items()}})
@@ -295,17 +293,16 @@ def test_a_deep_plain_net_is_more_non_convex_than_its_residual_twin_at_the_same_
         v["non-convex plain"], v["non-convex residual"], min_effect=MIN_NONCONVEX_GAP, alpha=ALPHA,
         name=f"at the same training loss the plain {depth}-block surface is more non-convex than the residual one",
         labels=("non-convex plain", "non-convex residual")))
-    n = max(match.n, gap.n)
-    v = per_seed.upto(n)
+    seeds, v = per_seed.used_by(match, gap)
     reached = sum(max(p, r) <= TARGET_LOSS for p, r in zip(v["loss plain"], v["loss residual"]))
-    evidence.note(f"both twins reached training loss {TARGET_LOSS:g} in {reached}/{n} seeds")
+    evidence.note(f"both twins reached training loss {TARGET_LOSS:g} in {reached}/{len(seeds)} seeds")
     evidence.table(f"{depth}-block twins: epochs to training loss {TARGET_LOSS:g}, losses (whole training split, "
                    "eval mode), non-convex fraction at that loss and after equal epochs (the faster twin's)",
                    ["seed", "epochs plain", "epochs residual", "loss plain", "loss residual", "non-convex plain",
                     "non-convex residual", "equal epochs: loss plain", "loss residual", "non-convex plain",
                     "non-convex residual"],
                    [list(row) for row in zip(
-                       per_seed.seeds, v["epochs plain"], v["epochs residual"], v["loss plain"], v["loss residual"],
+                       seeds, v["epochs plain"], v["epochs residual"], v["loss plain"], v["loss residual"],
                        v["non-convex plain"], v["non-convex residual"], v["loss plain equal epochs"],
                        v["loss residual equal epochs"], v["non-convex plain equal epochs"],
                        v["non-convex residual equal epochs"])])
@@ -322,13 +319,13 @@ def test_the_curvature_gap_of_an_equal_epoch_comparison_shrinks_at_the_same_trai
         *curvature_gaps(v), min_effect=MIN_CURVATURE_SHRINK, alpha=ALPHA,
         name=f"the {depth}-block twins' curvature gap ln(plain / residual) is larger after equal epochs than at "
              "equal training loss", labels=("gap equal epochs", "gap equal loss")))
-    v = per_seed.upto(decision.n)
+    seeds, v = per_seed.used_by(decision)
     equal, same_loss = curvature_gaps(v)
     evidence.table(f"{depth}-block twins: ln curvature of the 1-D section (β = 0)",
                    ["seed", "equal epochs", "plain", "residual", "gap", "loss plain", "at loss "
                     f"{TARGET_LOSS:g}: plain", "residual", "gap"],
                    [list(row) for row in zip(
-                       per_seed.seeds, v["epochs equal"], v["ln curvature plain equal epochs"],
+                       seeds, v["epochs equal"], v["ln curvature plain equal epochs"],
                        v["ln curvature residual equal epochs"], equal, v["loss plain equal epochs"],
                        v["ln curvature plain"], v["ln curvature residual"], same_loss)])
     evidence.note(f"gap at equal training loss (not asserted): mean {same_loss.mean():+.2f}, sd "

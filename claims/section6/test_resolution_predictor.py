@@ -10,7 +10,6 @@ from claimcheck.lazy import LazyModule
 from claimcheck.memo import measurement
 from claimcheck.seeds import derive
 from claims import families
-from claims.section6.resolution import FCN_FIT, MULTIRES, RESOLUTIONS, fcn_recipe, flops, resize, trained_with
 from claims.section6.resolution_predictor import (
     best_resolution,
     best_static_mix,
@@ -19,6 +18,7 @@ from claims.section6.resolution_predictor import (
     predictor_features,
     relative_cost,
 )
+from claims.shared.resolution import FCN_FIT, MULTIRES, RESOLUTIONS, flops, resize, trained_with
 from fixtures.training import predict_logits
 from fixtures.zoo import DataSpec
 
@@ -157,7 +157,7 @@ def _name(tested: str) -> str:
 
 @claim(CARD)
 def test_predicting_the_resolution_per_image_keeps_accuracy_at_a_lower_mean_cost(arm, evidence, zoo):
-    recipe = fcn_recipe(evidence.profile)
+    recipe = families.FULLY_CONV.recipe(evidence.profile)
     tested, other = ("adaptive", "random") if arm == "claim" else ("random", "random 2")
     per_seed = evidence.per_seed(lambda seeds: resolution_choices(zoo, recipe, seeds), family=families.FULLY_CONV)
     evidence.check_over_seeds(per_seed, lambda v: stats.non_inferior(
@@ -178,7 +178,7 @@ def test_predicting_the_resolution_per_image_keeps_accuracy_at_a_lower_mean_cost
 
 @claim(CARD, xfail_claim=STATIC_REASON)
 def test_predicting_the_resolution_per_image_beats_the_best_static_mix_at_the_same_cost(arm, evidence, zoo):
-    recipe = fcn_recipe(evidence.profile)
+    recipe = families.FULLY_CONV.recipe(evidence.profile)
     tested = "adaptive" if arm == "claim" else "random"
     per_seed = evidence.per_seed(lambda seeds: resolution_choices(zoo, recipe, seeds), family=families.FULLY_CONV)
     decision = evidence.check_over_seeds(per_seed, lambda v: stats.paired_greater(

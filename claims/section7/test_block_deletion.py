@@ -10,7 +10,7 @@ from claimcheck.lazy import LazyModule
 from claimcheck.memo import measurement
 from claims import families
 from claims.section7.deletion import deletion_accuracies, greedy_removable
-from claims.shared.twins import DEEP, twin_recipe
+from claims.shared.twins import DEEP
 
 plt = LazyModule("matplotlib.pyplot")  # imported when a figure is drawn, not when the test is collected
 
@@ -64,7 +64,7 @@ def deletion_effects(zoo, recipe, seeds: list[int]) -> dict:
 @claim(CARD)
 def test_most_residual_blocks_can_be_deleted_at_test_time_unlike_plain_layers(arm, evidence, zoo):
     residual = arm == "claim"
-    recipe = twin_recipe(DEEP, residual, evidence.profile)
+    recipe = families.RESIDUAL_TWINS.recipe(evidence.profile, DEEP, residual)
     kept = {}   # per seed: (drop per block, removable blocks per test sample, θ unchanged)
 
     def measure(seeds: list[int]) -> dict[str, list]:

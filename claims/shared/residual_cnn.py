@@ -1,4 +1,5 @@
-"""The small residual CNN on digits of Zhang et al.'s setting: claims 4.5 and 5.3 (seed family RESIDUAL_CNN)."""
+"""The small residual CNN on digits of Zhang et al.'s setting: the recipe of the model family RESIDUAL_CNN
+(claims/families.py, 4.5), which 5.3 trains its own way."""
 from __future__ import annotations
 
 from claimcheck.config import ScaleProfile

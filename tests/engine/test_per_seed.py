@@ -50,6 +50,20 @@ def test_a_second_check_reuses_what_the_first_measured():
     assert ev.checks[1]["outcome"] == "SUPPORTED"
 
 
+def test_used_by_gives_the_seeds_and_rows_of_the_decisions_deciding_look():
+    ev = evidence()
+    per_seed = ev.per_seed(lambda seeds: {"x": [1.0 + 0.01 * i for i in range(len(seeds))], "y": list(seeds)})
+    quick = ev.check_over_seeds(per_seed, lambda v: stats.greater_than(v["x"], reference=0.0, min_effect=0.5,
+                                                                       alpha=0.01))
+    per_seed.upto(15)   # measured beyond the decision (as a later check or a first-look table would)
+    seeds, rows = per_seed.used_by(quick)
+    assert quick.n == 10 and seeds == per_seed.seeds[:10] and rows == {"x": per_seed.rows["x"][:10], "y": seeds}
+    slow = types.SimpleNamespace(n=15)   # what used_by reads of a decision
+    assert per_seed.used_by(quick, slow)[0] == per_seed.seeds
+    with pytest.raises(TypeError, match="decisions"):
+        per_seed.used_by()
+
+
 def test_a_floor_raises_the_first_look():
     ev = evidence(first=3)
     per_seed = ev.per_seed(lambda seeds: {"x": [1.0 + 0.01 * i for i in range(len(seeds))]},

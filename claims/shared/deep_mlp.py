@@ -1,7 +1,5 @@
-"""The trained models of section 4, as recipes (seed families in claims/families.py; the residual CNN that
-4.5 shares with 5.3 is in claims/shared/residual_cnn.py):
-- a deep plain MLP on MNIST-1D (claims 4.3, 4.4 and the MLP half of 4.5; family DEEP_MLP);
-- a 4-layer MLP on MNIST-1D, trained in independent pairs (claim 4.2).
+"""The deep plain MLP on MNIST-1D (12 x 64) of claims 4.3, 4.4 and the MLP half of 4.5: the recipe of the model
+family DEEP_MLP (claims/families.py).
 """
 from __future__ import annotations
 
@@ -20,21 +18,10 @@ MNIST1D_FEATURES, MNIST1D_CLASSES = 40, 10
 # training accuracy ~0.62 (3 seed bases), the under-trained regime this claim must not rest on.
 DEEP_MLP_WIDTH, DEEP_MLP_DEPTH, DEEP_MLP_EPOCHS, DEEP_MLP_LR = 64, 12, 40, 3e-3
 
+
 def deep_mlp_recipe(profile: ScaleProfile) -> Recipe:
     arch = MLPConfig(MNIST1D_FEATURES, (profile.width(DEEP_MLP_WIDTH),) * DEEP_MLP_DEPTH, MNIST1D_CLASSES)
     return Recipe(arch=arch, data=DataSpec("mnist1d"),
                   train=TrainSpec(epochs=profile.epochs(DEEP_MLP_EPOCHS, at_least=DEEP_MLP_EPOCHS), lr=DEEP_MLP_LR,
                                   batch_size=128),
                   keep_init=True)
-
-
-# 4-layer MLP for 4.2's layer identification, trained to its test-accuracy plateau (pilot, 10 seeds: Adam 3e-3,
-# 30 epochs, test accuracy 0.60-0.63, as a 2 x 256 MLP's 0.61-0.63; the 12 x 64 MLP's deep layers are
-# near-duplicates, which makes a layer's exact partner a near-tie there).
-PAIR_MLP_WIDTH, PAIR_MLP_DEPTH, PAIR_MLP_EPOCHS, PAIR_MLP_LR = 64, 4, 30, 3e-3
-
-
-def pair_mlp_recipe(profile: ScaleProfile) -> Recipe:
-    arch = MLPConfig(MNIST1D_FEATURES, (profile.width(PAIR_MLP_WIDTH),) * PAIR_MLP_DEPTH, MNIST1D_CLASSES)
-    return Recipe(arch=arch, data=DataSpec("mnist1d"),
-                  train=TrainSpec(epochs=profile.epochs(PAIR_MLP_EPOCHS), lr=PAIR_MLP_LR, batch_size=128))
