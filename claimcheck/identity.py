@@ -19,7 +19,7 @@ ENGINE_DIR = Path(__file__).resolve().parent
 REPORTING_MODULES = frozenset({"report.py", "cards.py", "merge.py", "stability.py", "html.py", "plugin.py",
                                "session.py", "options.py", "scheduling.py", "junit.py",
                                "evidence.py", "sequential.py", "hookspecs.py", "files.py",
-                               "latency.py", "replay.py"})
+                               "latency.py", "replay.py", "verdicts.py"})
 
 
 def package_versions(names) -> dict[str, str]:

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from claimcheck.report import outcome_of, primary_check, verdict
+from claimcheck.report import outcome_of, primary_check
+from claimcheck.verdicts import verdict
 
 junit_key = pytest.StashKey[list]()   # a claim test's properties, from its call report to its teardown report
 
@@ -25,4 +26,4 @@ def junit_properties(payload: dict, report) -> list[tuple[str, str]]:
         props.append(("p", f"{check['p_value']:.4g}"))
     if check.get("seeds_used"):
         props.append(("seeds_used", str(check["seeds_used"])))
-    return props
+    return [(name, str(value)) for name, value in props]   # plain strings: xdist sends them to the controller

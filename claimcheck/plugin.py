@@ -25,6 +25,7 @@ from claimcheck.evidence import Evidence
 from claimcheck.memo import Workspace, cached_png
 from claimcheck.seeds import derive
 from claimcheck.session import LateActivation, activate, active_session, evidence_key
+from claimcheck.verdicts import Arm
 
 
 def pytest_addoption(parser):
@@ -100,7 +101,7 @@ def evidence(request) -> Evidence:
     if marker is None:
         raise pytest.UsageError(f"{request.node.nodeid} asks for `evidence` but is not marked as a claim")
     session = activate(request.config)
-    arm = request.node.callspec.params.get("arm", "claim")
+    arm = request.node.callspec.params.get("arm", Arm.CLAIM)
     figure_cache = functools.partial(cached_png, session.store, session.run, request.node.module.__name__)
     ev = Evidence(marker.kwargs["card"], arm, session.run, session.run.report_dir / "figures", figure_cache)
     request.node.stash[evidence_key] = ev

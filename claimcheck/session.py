@@ -21,6 +21,7 @@ from claimcheck.options import run_configuration
 from claimcheck.report import PAYLOAD_KEY, absorb, write_report
 from claimcheck.scheduling import DURATIONS_FILE, store_durations
 from claimcheck.store import Store
+from claimcheck.verdicts import Arm, verdict
 
 session_key = pytest.StashKey["ClaimSession"]()
 evidence_key = pytest.StashKey[Evidence]()
@@ -69,7 +70,7 @@ class ClaimSession:
             return  # a passed setup still reports below: the controller then knows a claim test started
         ev = item.stash.get(evidence_key, None)
         card = marker.kwargs["card"]
-        arm = item.callspec.params.get("arm", "claim") if hasattr(item, "callspec") else "claim"
+        arm = item.callspec.params.get("arm", Arm.CLAIM) if hasattr(item, "callspec") else Arm.CLAIM
         payload = ev.to_json() if ev is not None else {"claim_id": card.id, "arm": arm, "checks": []}
         payload["card"] = dataclasses.asdict(card)
         payload["device"] = self.run.device
@@ -195,7 +196,7 @@ def terminal_width(reporter) -> int | None:
 
 def progress_line(entry: dict) -> str:
     """`2.3 claim   SUPPORTED  <key number> p=3e-06 n=5  41.2 s built`: what one arm did, in one line."""
-    from claimcheck.report import primary_check, verdict
+    from claimcheck.report import primary_check
     from claimcheck.stats import fmt
 
     check = primary_check(entry) or {}

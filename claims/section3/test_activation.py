@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from scipy.special import expit, lambertw
 
 from claimcheck import stats
-from claimcheck.evidence import Card, claim
+from claimcheck.evidence import Arm, Card, claim
 from claims import families
 from fixtures.training import TrainSpec, evaluate
 from fixtures.zoo import DataSpec, Recipe
@@ -92,7 +92,7 @@ def test_swish_has_its_closed_form_minimum_and_tends_to_relu_and_to_x_over_2(arm
 @claim(CARD)
 def test_swish_mlp_is_not_worse_than_relu_on_mnist1d(arm, evidence, zoo):
     epochs = evidence.profile.epochs(BASE_EPOCHS, at_least=MIN_EPOCHS)
-    name, param = ("swish", 1.0) if arm == "claim" else LINEAR
+    name, param = ("swish", 1.0) if arm is Arm.CLAIM else LINEAR
 
     def accuracies(seeds: list[int]) -> dict[str, list[float]]:
         acc = {}

@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from claimcheck import stats
-from claimcheck.evidence import Card, claim
+from claimcheck.evidence import Arm, Card, claim
 from claimcheck.seeds import derive
 from claims.shared.variants import trained_variants
 from fixtures.training import TrainSpec, evaluate
@@ -110,7 +110,7 @@ def test_warmup_cosine_is_bounded_monotone_in_each_phase_and_continuous(arm, evi
 
 
 def lr_range(zoo, epochs: int):
-    """measure(seeds) for evidence.per_seed: test accuracy of every constant rate and of the schedule at every
+    """values_for(seeds) for evidence.per_seed: test accuracy of every constant rate and of the schedule at every
     peak, the same seeds (init and batches) throughout; the schedules' optimizer steps."""
     n_train = len(zoo.data(recipe(epochs, PEAK).data, 0).y_train)   # every seed's digits split has the same size
     steps = epochs * math.ceil(n_train / 128)
@@ -137,9 +137,9 @@ def best_of(acc: dict[str, list[float]], kind, rates: tuple[float, ...]) -> floa
 @claim(CARD)
 def test_warmup_cosine_at_its_best_peak_is_not_worse_than_the_best_constant_rate(arm, evidence, zoo):
     epochs = evidence.profile.epochs(BASE_EPOCHS, at_least=MIN_EPOCHS)
-    peaks = RATES if arm == "claim" else (CONTROL_PEAK,)
+    peaks = RATES if arm is Arm.CLAIM else (CONTROL_PEAK,)
     accuracies, schedule = lr_range(zoo, epochs)
-    evidence.note(f"schedule: {schedule(peaks[0])}" if arm == "control" else
+    evidence.note(f"schedule: {schedule(peaks[0])}" if arm is Arm.CONTROL else
                   f"schedules: {schedule(PEAK)}, the same with each peak of the range")
     per_seed = evidence.per_seed(accuracies)
 
@@ -164,13 +164,13 @@ def test_warmup_cosine_beats_a_constant_rate_at_the_same_peak(arm, evidence, zoo
 
     def measure(seeds: list[int]) -> dict[str, list[float]]:
         acc = accuracies(seeds)
-        if arm == "claim":
+        if arm is Arm.CLAIM:
             return {"contender": acc[scheduled(PEAK)], "constant": acc[constant(PEAK)]}
         replicate = zoo.trained_many(recipe(epochs, PEAK), [derive(s, "replicate") for s in seeds])
         return {"contender": [evaluate(t.model, t.data.x_test, t.data.y_test)[1] for t in replicate],
                 "constant": acc[constant(PEAK)]}
 
-    contender = scheduled(PEAK) if arm == "claim" else f"{constant(PEAK)} (replicate)"
+    contender = scheduled(PEAK) if arm is Arm.CLAIM else f"{constant(PEAK)} (replicate)"
     per_seed = evidence.per_seed(measure)
     decision = evidence.check_over_seeds(per_seed, lambda v: stats.paired_greater(
         v["contender"], v["constant"], min_effect=MIN_GAIN, alpha=ALPHA,

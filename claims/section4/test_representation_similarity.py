@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 from claimcheck import stats
 from claimcheck.config import ScaleProfile
-from claimcheck.evidence import Card, claim
+from claimcheck.evidence import Arm, Card, claim
 from claimcheck.lazy import LazyModule
 from claimcheck.memo import measurement
 from claimcheck.seeds import derive
@@ -103,7 +103,7 @@ def test_linear_cka_is_invariant_to_rotations_and_scaling_but_not_to_invertible_
     def check(n, p, q, seed, scale):
         rng = np.random.default_rng(seed)
         x, y = rng.normal(size=(n, p)) @ rng.normal(size=(p, p)), rng.normal(size=(n, q))
-        if arm == "claim":
+        if arm is Arm.CLAIM:
             transform = np.linalg.qr(rng.normal(size=(p, p)))[0] * scale   # rotation x isotropic scaling
         else:
             transform = rng.normal(size=(p, p)) + 0.5 * np.eye(p)          # a generic invertible map
@@ -112,7 +112,7 @@ def test_linear_cka_is_invariant_to_rotations_and_scaling_but_not_to_invertible_
         assert abs(linear_cka(x, x) - 1.0) <= INVARIANCE_TOL and abs(linear_cka(y, x) - base) <= INVARIANCE_TOL
         assert -INVARIANCE_TOL <= base <= 1 + INVARIANCE_TOL
 
-    what = "rotation and isotropic scaling" if arm == "claim" else "an arbitrary invertible map"
+    what = "rotation and isotropic scaling" if arm is Arm.CLAIM else "an arbitrary invertible map"
     evidence.check(stats.property_holds(check, name=f"CKA(X T, Y) = CKA(X, Y) for T = {what}; CKA(X, X) = 1",
                                         examples=examples))
 
@@ -120,7 +120,7 @@ def test_linear_cka_is_invariant_to_rotations_and_scaling_but_not_to_invertible_
 @claim(CARD)
 def test_cca_similarity_is_one_for_unrelated_representations_once_dimension_reaches_n(arm, evidence):
     examples, n = evidence.profile.examples, CCA_N
-    p = 2 * n if arm == "claim" else n // 4
+    p = 2 * n if arm is Arm.CLAIM else n // 4
 
     @stats.property_settings(examples)
     @given(seed=st.integers(0, 2**32 - 1))
@@ -175,11 +175,11 @@ def pair_similarities(zoo, recipe, seeds) -> list[dict[str, np.ndarray]]:
     return out
 
 
-def partner_order(seed: int, arm: str) -> np.ndarray:
+def partner_order(seed: int, arm: Arm) -> np.ndarray:
     """The order in which the partner's layers are labelled: as they are in the claim; in the control a random
     order drawn per pair (uniform over all orders, the identity included), so that a label says nothing about
     which layer it is. The partner's j-th labelled layer is its layer order[j]."""
-    if arm == "claim":
+    if arm is Arm.CLAIM:
         return np.arange(PAIR_MLP_DEPTH)
     return np.random.default_rng(derive(seed, "layer-order")).permutation(PAIR_MLP_DEPTH)
 
@@ -205,7 +205,7 @@ def test_cka_identifies_corresponding_layers_of_networks_trained_independently(a
 
     per_seed = evidence.per_seed(identification)
     chance = 1 / PAIR_MLP_DEPTH
-    labels = "the partner's layers" if arm == "claim" else "the partner's layers in a random order"
+    labels = "the partner's layers" if arm is Arm.CLAIM else "the partner's layers in a random order"
     decision = evidence.check_over_seeds(per_seed, lambda v: stats.greater_than(
         v["identified"], reference=chance, min_effect=MIN_IDENTIFIED_ABOVE_CHANCE, alpha=ALPHA,
         label="fraction of layers identified",
@@ -213,7 +213,7 @@ def test_cka_identifies_corresponding_layers_of_networks_trained_independently(a
              f"(1/{PAIR_MLP_DEPTH}) + {MIN_IDENTIFIED_ABOVE_CHANCE}"))
     seeds, values = per_seed.used_by(decision)
     matched, orders = np.array(values["matched"]), np.array(values["order"])
-    if arm == "claim":
+    if arm is Arm.CLAIM:
         evidence.table("Partner's most similar layer by linear CKA (1-based), per independent pair",
                        ["seed"] + [f"layer {j + 1}" for j in range(matched.shape[1])] + ["identified"],
                        [[s] + [int(k) + 1 for k in row] + [rate]

@@ -5,7 +5,7 @@ import numpy as np
 import torch
 
 from claimcheck import stats
-from claimcheck.evidence import Card, claim
+from claimcheck.evidence import Arm, Card, claim
 from claimcheck.lazy import LazyModule
 from claimcheck.memo import measurement
 from claimcheck.seeds import derive
@@ -118,17 +118,17 @@ def report(evidence, title: str, values: dict, source: str) -> None:
             for j, name in enumerate(names)]
     evidence.table(f"{title} (trained test accuracy {np.mean(accs):.3f}, {len(accs)} seeds)",
                    ["layer", "mean drop", "min drop", "max drop", "robust in", "critical in", "verdict"], rows)
-    evidence.measure(f"{title}: accuracy drops (seed x layer)", drops.tolist())
+    evidence.record_value(f"{title}: accuracy drops (seed x layer)", drops.tolist())
 
 
 @claim(CARD)
 def test_resetting_a_layer_to_checkpoint_0_reveals_robust_and_critical_layers(arm, evidence, zoo):
     profile = evidence.profile
     cnn = families.RESIDUAL_CNN.recipe(profile)
-    sources = SOURCES[:1] if arm == "claim" else SOURCES[1:]
-    per_seed = evidence.per_seed(lambda seeds: reset_drops(zoo, cnn, seeds, sources, reverse=arm != "claim"),
+    sources = SOURCES[:1] if arm is Arm.CLAIM else SOURCES[1:]
+    per_seed = evidence.per_seed(lambda seeds: reset_drops(zoo, cnn, seeds, sources, reverse=arm is not Arm.CLAIM),
                                  family=families.RESIDUAL_CNN)
-    if arm == "claim":
+    if arm is Arm.CLAIM:
         _, values = per_seed.used_by(*(some_layer(evidence, per_seed, "checkpoint 0", what)
                                        for what in ("robust", "critical")))
         report(evidence, "Residual CNN on digits, one layer reset to checkpoint 0", values, "checkpoint 0")

@@ -22,10 +22,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from claimcheck import sequential, stats
-from claimcheck.evidence import Card, PerSeed, claim
+from claimcheck.evidence import Arm, Card, PerSeed, claim
 from claimcheck.latency import quiet_timing
 from claimcheck.lazy import LazyModule
 from claimcheck.seeds import derive
+from claimcheck.verdicts import Outcome
 from claims.families import TIMING_BLOCKS
 from claims.section4.width_depth import (
     CLASSES,
@@ -201,7 +202,7 @@ def nets(seed: int) -> dict:
 def test_forward_latency_of_every_split_falls_less_than_its_parameter_count_at_batch_1(arm, evidence):
     seed = derive(evidence.run.seed_base, CARD.id, "weights")
     models = nets(seed)
-    batch = BATCHES[0] if arm == "claim" else BATCHES[-1]
+    batch = BATCHES[0] if arm is Arm.CLAIM else BATCHES[-1]
     blocks = {}
     for name, (measure, test) in latency_checks(models, batch, seed).items():
         if test is None:   # the exercise's shallow splits: measured for the table, not asserted (MEASURED_ONLY)
@@ -210,12 +211,12 @@ def test_forward_latency_of_every_split_falls_less_than_its_parameter_count_at_b
         per_block = evidence.per_seed(measure, family=TIMING_BLOCKS)
         decision = evidence.check_over_seeds(per_block, test)
         blocks[name, batch] = per_block.upto(decision.n)
-        if decision.outcome == sequential.INCONCLUSIVE and arm == "claim":
+        if decision.outcome is Outcome.INCONCLUSIVE and arm is Arm.CLAIM:
             spread = noise(blocks[name, batch]["log latency ratio"])
             evidence.note(f"{name}: INCONCLUSIVE after {decision.n} timing blocks; the measured timing noise, the "
                           f"block-to-block sd of the log ratio, was {spread:.3f} (0.01-0.05 on a quiet machine): run "
                           "the claim alone on its cores")
-    if arm == "claim":
+    if arm is Arm.CLAIM:
         fixed = latency_checks(models, BATCHES[-1], seed)
         for name, (measure, _) in fixed.items():
             blocks[name, BATCHES[-1]] = measure(TIMING_BLOCKS.seeds(derive(seed, "table"), TABLE_BLOCKS))
@@ -245,8 +246,8 @@ def _report(evidence, models: dict, blocks: dict) -> None:
                                              rel[n, b] * params[REFERENCE] / params[n])] for n in models]
     evidence.table(f"Timing blocks: parameters, storage and latency (ratios to {REFERENCE}; latency ratio: median "
                    "over blocks)", header, rows)
-    evidence.measure("timing blocks", {f"{n} batch {b}": v for (n, b), v in blocks.items()})
-    if evidence.arm == "claim":
+    evidence.record_value("timing blocks", {f"{n} batch {b}": v for (n, b), v in blocks.items()})
+    if evidence.arm is Arm.CLAIM:
         _benchmark_numbers(evidence)
         _figure(evidence, list(models), params, sizes, rel, measured)
 
@@ -296,7 +297,7 @@ def two_busy_processes():
 
 
 @pytest.mark.load
-@pytest.mark.parametrize("arm", ["claim", "control"], ids=lambda a: f"4.1-{a}")
+@pytest.mark.parametrize("arm", list(Arm), ids=lambda a: f"4.1-{a}")
 def test_busy_processes_leave_the_latency_checks_right_or_inconclusive(request, arm, two_busy_processes):
     """The claim's per-split checks, decided on sequential timing blocks beside two busy loops: the claim arm
     must be SUPPORTED or INCONCLUSIVE (never NOT SUPPORTED), the control never SUPPORTED. Opt-in (`-m load`):
@@ -304,8 +305,8 @@ def test_busy_processes_leave_the_latency_checks_right_or_inconclusive(request, 
     if "load" not in re.findall(r"\w+", request.config.getoption("markexpr") or ""):
         pytest.skip("runs only when selected with -m load (it keeps two busy processes on the cores)")
     seed = derive(0, CARD.id, "load", arm)
-    batch = BATCHES[0] if arm == "claim" else BATCHES[-1]
-    wrong = sequential.NOT_SUPPORTED if arm == "claim" else sequential.SUPPORTED
+    batch = BATCHES[0] if arm is Arm.CLAIM else BATCHES[-1]
+    wrong = Outcome.NOT_SUPPORTED if arm is Arm.CLAIM else Outcome.SUPPORTED
     schedule = sequential.Schedule.for_run(5, TIMING_BLOCKS.floor)    # the standard scale's looks
     lines = []
     for name, (measure, test) in latency_checks(nets(seed), batch, seed).items():
@@ -316,6 +317,6 @@ def test_busy_processes_leave_the_latency_checks_right_or_inconclusive(request, 
         lines.append(f"{arm} {name}: {decision.outcome} after {decision.n} blocks, p={decision.result.p_value:.3g}, "
                      f"{decision.result.detail.split('; Cohen')[0]}")
         assert decision.outcome != wrong, "\n".join(lines)
-        if decision.outcome == sequential.INCONCLUSIVE:
+        if decision.outcome is Outcome.INCONCLUSIVE:
             assert "timing noise: block-to-block sd" in decision.result.detail, decision.result.detail
     print("\n".join(lines))

@@ -8,7 +8,7 @@ import numpy as np
 import torch
 
 from claimcheck import stats
-from claimcheck.evidence import Card, claim
+from claimcheck.evidence import Arm, Card, claim
 from claimcheck.lazy import LazyModule
 from claimcheck.memo import measurement
 from claimcheck.seeds import SeedFamily, derive
@@ -209,7 +209,7 @@ def initial_rise(zoo, recipes: dict, seeds: list[int]) -> dict[str, list]:
 
 
 def matched(zoo, depth: int, profile):
-    """measure(seeds) for evidence.per_seed: the matched landscapes of the depth-`depth` twins."""
+    """values_for(seeds) for evidence.per_seed: the matched landscapes of the depth-`depth` twins."""
     pair = twins(depth, profile)
     return lambda seeds: matched_landscapes(zoo, pair["plain"], pair["residual"], seeds)
 
@@ -222,7 +222,7 @@ def curvature_gaps(v: dict) -> tuple[np.ndarray, np.ndarray]:
 
 @claim(CARD)
 def test_the_trained_point_is_a_minimum_along_filter_normalized_directions(arm, evidence, zoo):
-    trained = arm == "claim"
+    trained = arm is Arm.CLAIM
     measure = (matched(zoo, DEEP, evidence.profile) if trained else
                lambda seeds: initial_rise(zoo, twins(DEEP, evidence.profile), seeds))
     per_seed = evidence.per_seed(measure)
@@ -241,7 +241,7 @@ def test_the_trained_point_is_a_minimum_along_filter_normalized_directions(arm, 
         measured["untouched plain"] + measured["untouched residual"], seeds=seeds * 2,
         name="evaluating the landscape leaves the models' state bit-identical"), expect=True)
     curves = {name: np.array(measured[f"curves {name}"]) for name in ("plain", "residual")}
-    evidence.measure("curves_1d", {"alphas": ALPHAS_1D.tolist(), **{k: c.tolist() for k, c in curves.items()}})
+    evidence.record_value("curves_1d", {"alphas": ALPHAS_1D.tolist(), **{k: c.tolist() for k, c in curves.items()}})
     fig, axes = plt.subplots(1, 2, figsize=(12, 4), sharey=True, layout="constrained")
     for ax, name in zip(axes, ("plain", "residual")):
         for i, seed_curves in enumerate(curves[name]):
@@ -257,7 +257,7 @@ def test_the_trained_point_is_a_minimum_along_filter_normalized_directions(arm, 
 
 @claim(CARD)
 def test_filter_normalization_makes_the_landscape_invariant_to_layer_rescaling(arm, evidence, zoo):
-    kind = "normalized" if arm == "claim" else "raw"
+    kind = "normalized" if arm is Arm.CLAIM else "raw"
     seeds = SeedFamily(CARD.id).seeds(evidence.run.seed_base, evidence.run.seeds)   # the first look's models
     measured = matched(zoo, DEEP, evidence.profile)(seeds)["rescaling"]
     gaps = [float(np.max(np.abs(m[f"after {kind}"] - m[f"before {kind}"]) /
@@ -283,7 +283,7 @@ def test_filter_normalization_makes_the_landscape_invariant_to_layer_rescaling(a
 
 @claim(CARD)
 def test_a_deep_plain_net_is_more_non_convex_than_its_residual_twin_at_the_same_training_loss(arm, evidence, zoo):
-    depth = DEEP if arm == "claim" else SHALLOW
+    depth = DEEP if arm is Arm.CLAIM else SHALLOW
     per_seed = evidence.per_seed(matched(zoo, depth, evidence.profile))
     match = evidence.check_over_seeds(per_seed, lambda v: stats.equivalent(
         np.log(np.array(v["loss residual"]) / np.array(v["loss plain"])), reference=0.0, margin=MATCH_MARGIN,
@@ -306,14 +306,14 @@ def test_a_deep_plain_net_is_more_non_convex_than_its_residual_twin_at_the_same_
                        v["non-convex plain"], v["non-convex residual"], v["loss plain equal epochs"],
                        v["loss residual equal epochs"], v["non-convex plain equal epochs"],
                        v["non-convex residual equal epochs"])])
-    evidence.measure("surfaces_first_seed", {"alphas": ALPHAS_2D.tolist(), "plain": v["surface plain"][0].tolist(),
+    evidence.record_value("surfaces_first_seed", {"alphas": ALPHAS_2D.tolist(), "plain": v["surface plain"][0].tolist(),
                                              "residual": v["surface residual"][0].tolist()})
     _plot_surfaces(evidence, v, depth)
 
 
 @claim(CARD)
 def test_the_curvature_gap_of_an_equal_epoch_comparison_shrinks_at_the_same_training_loss(arm, evidence, zoo):
-    depth = DEEP if arm == "claim" else SHALLOW
+    depth = DEEP if arm is Arm.CLAIM else SHALLOW
     per_seed = evidence.per_seed(matched(zoo, depth, evidence.profile))
     decision = evidence.check_over_seeds(per_seed, lambda v: stats.paired_greater(
         *curvature_gaps(v), min_effect=MIN_CURVATURE_SHRINK, alpha=ALPHA,

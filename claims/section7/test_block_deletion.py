@@ -5,7 +5,7 @@ import numpy as np
 from matplotlib.ticker import MaxNLocator
 
 from claimcheck import stats
-from claimcheck.evidence import Card, claim
+from claimcheck.evidence import Arm, Card, claim
 from claimcheck.lazy import LazyModule
 from claimcheck.memo import measurement
 from claims import families
@@ -63,7 +63,7 @@ def deletion_effects(zoo, recipe, seeds: list[int]) -> dict:
 
 @claim(CARD)
 def test_most_residual_blocks_can_be_deleted_at_test_time_unlike_plain_layers(arm, evidence, zoo):
-    residual = arm == "claim"
+    residual = arm is Arm.CLAIM
     recipe = families.RESIDUAL_TWINS.recipe(evidence.profile, DEEP, residual)
     kept = {}   # per seed: (drop per block, removable blocks per test sample, θ unchanged)
 
@@ -97,7 +97,7 @@ def test_most_residual_blocks_can_be_deleted_at_test_time_unlike_plain_layers(ar
 def _report(evidence, drops: list[np.ndarray], removable: list[np.ndarray], residual: bool) -> None:
     kind = "residual" if residual else "plain"
     drops_arr = np.array(drops)
-    evidence.measure("accuracy_drop_per_block", drops_arr.tolist())
+    evidence.record_value("accuracy_drop_per_block", drops_arr.tolist())
     evidence.table(f"Test-accuracy drop when deleting one block ({kind}; mean and range over seeds)",
                    ["block", "mean drop", "min", "max"],
                    [[i, drops_arr[:, i].mean(), drops_arr[:, i].min(), drops_arr[:, i].max()]
