@@ -115,6 +115,8 @@ def _arm(arm_name: str, arm: dict) -> list[str]:
                 "verdict (pytest counts the crash as a failure):", "", *_fenced("\n".join(arm["crashes"])), ""]
     if arm.get("pass_rate") is not None:
         out += [f"Estimated chance that this arm passes again under another seed base: {arm['pass_rate']:.3f}.", ""]
+    exact = exact_rate_lines(arm)
+    out += exact + ([""] if exact else [])
     if arm.get("checks"):
         out += ["| check | estimand | test | effect | p (level) | seeds | outcome | expected |",
                 "|---|---|---|---|---|---|---|---|"]
@@ -156,6 +158,15 @@ def effect_text(c: dict) -> str:
     if c.get("ci"):
         text += f"; CI [{fmt(as_number(c['ci'][0]))}, {fmt(as_number(c['ci'][1]))}]"
     return text
+
+
+def exact_rate_lines(arm: dict) -> list[str]:
+    """One sentence per check whose null holds by construction: its chance of passing again is exact (1 minus
+    the size of its count test on the looks), not a bootstrap replay."""
+    return [f"The null of \u201c{c['name']}\u201d holds by construction ({c['null_by_construction']}): its chance "
+            f"of passing again is at least 1 minus its sign test's exact size on these looks, "
+            f"{c['pass_rate']:.4f}, not a replay of the observed seeds."
+            for c in arm.get("checks", []) if c.get("null_by_construction") and c.get("pass_rate") is not None]
 
 
 def p_text(c: dict) -> str:

@@ -200,9 +200,13 @@ class Evidence:
         return PerSeed(values_for, family, self.run.seed_base, schedule)
 
     def check_over_seeds(self, per_seed: PerSeed, test: Callable[[dict[str, list]], StatResult], *,
-                         expect: bool | None = None) -> sequential.Decision:
+                         expect: bool | None = None, null_by_construction: str | None = None) -> sequential.Decision:
         """Decide `test` (per-seed values -> StatResult) on sequential seeds, record it and assert it:
-        SUPPORTED in the claim arm, anything else in the control (expect=True/False overrides)."""
+        SUPPORTED in the claim arm, anything else in the control (expect=True/False overrides).
+
+        null_by_construction: for a check expected not SUPPORTED whose null holds exactly by the way its values
+        are made (why, in a few words: "two replicates of one protocol"), its chance of passing again is the
+        count test's exact size (`sequential.null_pass_rate`), not a bootstrap replay of the observed seeds."""
         schedule = per_seed.schedule
 
         def at_look(n: int) -> StatResult:
@@ -211,14 +215,22 @@ class Evidence:
             return result
         decision = sequential.decide(at_look, schedule)
         expected = (self.arm is Arm.CLAIM) if expect is None else expect
-        pass_rate = sequential.replay_pass_rate(
-            lambda index: test(per_seed.at(index)), decision.n, schedule, lambda outcome: meets(outcome, expected),
-            seed=derive(self.run.seed_base, self.card.id, self.arm, decision.result.name))
+        if null_by_construction is not None:
+            if expected:
+                raise ValueError(f"{decision.result.name!r}: only a check expected not SUPPORTED (a control) can "
+                                 "declare its null holds by construction")
+            pass_rate = sequential.null_pass_rate(decision.result, schedule)
+        else:
+            pass_rate = sequential.replay_pass_rate(
+                lambda index: test(per_seed.at(index)), decision.n, schedule, lambda outcome: meets(outcome, expected),
+                seed=derive(self.run.seed_base, self.card.id, self.arm, decision.result.name))
         used = self.families.setdefault(per_seed.family.name, [])
         used[:] = max(used, per_seed.seeds[:decision.n], key=len)
         record = {"outcome": decision.outcome, "family": per_seed.family.name, "seeds_used": decision.n,
                   "max_seeds": decision.max_seeds, "looks": decision.trail, "margin": decision.margin,
                   "seeds_needed": decision.seeds_needed, "pass_rate": pass_rate}
+        if null_by_construction is not None:
+            record["null_by_construction"] = null_by_construction
         self._record_check(decision.result, expected, record, decision=decision)
         return decision
 

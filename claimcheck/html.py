@@ -17,6 +17,7 @@ from claimcheck.cards import (
     card_anchor,
     effect_text,
     estimand_text,
+    exact_rate_lines,
     outcome_text,
     p_text,
     seeds_text,
@@ -111,5 +112,6 @@ def _arm_view(arm: dict, report_dir: Path, anchor: str) -> dict:
     failure = arm.get("failure", "")
     return {**arm, "css": css, "short": short, "sentence": sentence, "checks": checks, "per_seed": per_seed,
             "figure_data": figures, "anchor": anchor,
-            "pass_rate": arm.get("pass_rate"), "tables": arm.get("tables", []), "notes": arm.get("notes", []),
+            "pass_rate": arm.get("pass_rate"), "exact_rates": exact_rate_lines(arm),
+            "tables": arm.get("tables", []), "notes": arm.get("notes", []),
             "message": message, "failure": failure if failure.strip() != message.strip() else ""}

@@ -141,7 +141,10 @@ def replay_check(claim: str, arm: str, check: dict, first: int, rng_seed: int, f
             wins += passes(decision.outcome)
             used.append(decision.n)
         p_expected, mean_seeds = wins / BOOTSTRAPS, float(np.mean(used))
-    pass_rate = sequential.replay_pass_rate(test_on, rows, schedule, passes, seed=rng_seed)
+    if check.get("null_by_construction"):
+        pass_rate = sequential.null_pass_rate(test_on(index), schedule)
+    else:
+        pass_rate = sequential.replay_pass_rate(test_on, rows, schedule, passes, seed=rng_seed)
     return Replay(claim, arm, check["name"], kind, expected, check["outcome"], check["seeds_used"],
                   check.get("pass_rate"), rows, schedule.looks, outcome, seeds, p_expected, mean_seeds, pass_rate,
                   check.get("family", ""), xfail)

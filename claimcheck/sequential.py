@@ -132,7 +132,13 @@ def decide(test: Callable[[int], StatResult], schedule: Schedule) -> Decision:
                     seeds_needed(result, schedule.alpha_at(len(schedule.looks) - 1, result.alpha)))
 
 
-@functools.lru_cache(maxsize=1024)
+def count_test_size(looks: tuple[int, ...], spending: tuple[float, ...], alpha: float, count_null: float) -> float:
+    """The exact type-I error of a count test on these looks: the chance that a binomial walk with success
+    rate count_null crosses some look's efficacy boundary (`count_levels`). At most alpha; smaller where the
+    counts' discreteness leaves alpha unspent."""
+    return _count_boundaries(looks, spending, alpha, count_null)[1]
+
+
 def count_levels(looks: tuple[int, ...], spending: tuple[float, ...], alpha: float,
                  count_null: float) -> tuple[float, ...]:
     """Nominal levels of a count test on sequential looks, from the count's exact null distribution.
@@ -146,6 +152,13 @@ def count_levels(looks: tuple[int, ...], spending: tuple[float, ...], alpha: flo
     critical count; a look that no count can reach gets level 0. Under any null with a smaller success rate (a
     median below the threshold, ties, a rate below count_null) the walk crosses less often, so the type-I error
     is at most alpha for every distribution of the per-seed values."""
+    return _count_boundaries(looks, spending, alpha, count_null)[0]
+
+
+@functools.lru_cache(maxsize=1024)
+def _count_boundaries(looks: tuple[int, ...], spending: tuple[float, ...], alpha: float,
+                      count_null: float) -> tuple[tuple[float, ...], float]:
+    """count_levels' levels and the total crossing probability they spend (count_test_size)."""
     sps_binom = sps.binom
     alive = np.ones(1)           # P(count = c and no boundary crossed yet), c = 0..n
     spent, budget, previous, levels = 0.0, 0.0, 0, []
@@ -160,7 +173,7 @@ def count_levels(looks: tuple[int, ...], spending: tuple[float, ...], alpha: flo
             spent += reach[critical]
             alive[critical:] = 0.0
         levels.append(_level_between(critical, n, count_null, alpha))
-    return tuple(levels)
+    return tuple(levels), float(spent)
 
 
 def _level_between(critical: int, n: int, rate: float, alpha: float) -> float:
@@ -199,6 +212,20 @@ def seeds_needed(result: StatResult, alpha_last: float) -> int | None:
     if result.dz is None or not result.dz > 0:
         return None
     return int(math.ceil(((z_a + z_b) / result.dz) ** 2)) + 1
+
+
+def null_pass_rate(result: StatResult, schedule: Schedule) -> float:
+    """The chance that a control check whose null holds by construction (at the boundary of its count test:
+    per-seed values symmetric about the threshold, e.g. two replicates of one protocol) passes, i.e. is anything
+    but SUPPORTED: at least 1 - the test's exact size on these looks (`count_test_size`), whatever the
+    distribution of the values. The futility boundary can only end the check earlier as NOT SUPPORTED, so it
+    only adds to it. The bootstrap replay (`replay_pass_rate`) cannot know the null holds: it resamples a world
+    in which the observed share of seeds above the threshold is the truth, and a share that chance put above
+    1/2 makes the test reject there far more often than it can here."""
+    if result.count_null is None or result.alpha is None:
+        raise ValueError(f"{result.name!r}: a null by construction needs a count test (a sign test or a rate "
+                         "over seeds), whose size on sequential looks is exact")
+    return 1.0 - count_test_size(schedule.looks, schedule.spending, result.alpha, result.count_null)
 
 
 def replay_pass_rate(test_on: Callable[[np.ndarray], StatResult], rows: int, schedule: Schedule,

@@ -30,6 +30,9 @@ BEYOND_TEXT = f"lr {', '.join(f'{lr:g}' for lr in BEYOND)} (beyond the grid)"
 BASE_EPOCHS = 4      # pilot (20 seeds, 4 epochs): grid accuracies from 0.10 (SGD at 1e-4) to 0.96
 BASE_WIDTH = 64      # hidden width; paper scale doubles it (and the epochs)
 ALPHA = 0.01
+# Under the control's permutation the held-out accuracies are a uniformly random arrangement given the fitted
+# ones, so each seed's Spearman rho is symmetric about 0: P(rho > 0) <= 1/2 exactly, the sign test's null.
+PERMUTED_NULL = "Y permuted across each seed's configurations: the held-out rho is symmetric about 0"
 MIN_ERROR_CUT = 0.0  # "better than trivial": any reduction of the mean absolute error. Pilot (20 seeds per base,
                      # standard: bases 20260527, 1, 2; smoke, paper: 20260527, 1), smoke / standard / paper, XGBoost's
                      # error below the mean predictor's by:
@@ -196,7 +199,7 @@ def test_xgboost_predicts_learning_rates_and_inits_never_tried_better_than_the_m
     evidence.check_over_seeds(per_seed, lambda v: stats.greater_than(
         v["off grid/rho"], reference=0.0, min_effect=0.0, alpha=ALPHA,
         name="XGBoost's predictions rank the 30 off-grid configurations (per-seed Spearman rho > 0)",
-        label="Spearman rho"))
+        label="Spearman rho"), null_by_construction=None if arm is Arm.CLAIM else PERMUTED_NULL)
     v = per_seed.upto(len(per_seed.seeds))
     n = len(per_seed.seeds)
     evidence.table(f"Mean absolute error of each predictor on held-out values (mean over {n} seeds, sd)",

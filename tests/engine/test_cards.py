@@ -65,3 +65,11 @@ def test_each_checks_row_names_its_estimand():
     text = render_markdown(finalize([{"id": "9.1", "title": "T", **CARD, "arms": {"claim": [arm]}}], RUN))
     assert "| check | estimand | test |" in text
     assert "| x beats y | median seed | sign test |" in text and "| older | - | sign test |" in text
+
+
+def test_a_null_by_construction_is_named_on_the_card():
+    from claimcheck.cards import exact_rate_lines
+    arm = {"checks": [{"name": "replicate beats", "null_by_construction": "two replicates", "pass_rate": 0.99},
+                      {"name": "other", "pass_rate": 0.9}]}
+    lines = exact_rate_lines(arm)
+    assert len(lines) == 1 and "two replicates" in lines[0] and "0.9900" in lines[0]

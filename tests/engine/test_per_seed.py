@@ -130,3 +130,24 @@ def test_what_a_body_raises_after_a_failed_check_gives_way_to_the_checks_failure
 def test_a_claim_test_without_failed_checks_returns_what_its_body_returns():
     ev = evidence("control")
     assert ev.run_test(lambda evidence: evidence.check(fact(False, "absent")).name, evidence=ev) == "absent"
+
+
+def test_a_null_by_construction_passes_again_at_one_minus_the_exact_size():
+    """A control whose values are symmetric about the threshold by construction: its pass rate is exact, not the
+    bootstrap's, which here (a sample with more seeds above 0 than below, by chance) would be far lower."""
+    from claimcheck.sequential import Schedule, count_test_size
+
+    def replicates(seeds):   # 3 of every 5 above 0: the bootstrap's world, not the truth
+        return {"d": [(1.0 if i % 5 < 3 else -1.0) * (1 + 0.01 * i) for i in range(len(seeds))]}
+    check = (lambda v: stats.greater_than(v["d"], reference=0.0, min_effect=0.0, alpha=0.01))
+    replayed, exact = evidence("control"), evidence("control")
+    replayed.check_over_seeds(replayed.per_seed(replicates), check)
+    exact.check_over_seeds(exact.per_seed(replicates), check, null_by_construction="two replicates")
+    schedule = Schedule.for_run(5)
+    assert exact.checks[0]["pass_rate"] == pytest.approx(1 - count_test_size(schedule.looks, schedule.spending,
+                                                                             0.01, 0.5))
+    assert 0.99 <= exact.checks[0]["pass_rate"] < 1 and exact.checks[0]["null_by_construction"] == "two replicates"
+    assert replayed.checks[0]["pass_rate"] < 0.97
+    with pytest.raises(ValueError, match="only a check expected not SUPPORTED"):
+        evidence("claim").check_over_seeds(evidence("claim").per_seed(replicates), check,
+                                           null_by_construction="two replicates")

@@ -332,6 +332,8 @@ def test_the_exact_type_one_error_of_the_count_walk_is_at_most_alpha(first, floo
     schedule = sequential.Schedule.for_run(first, floor)
     size = exact_walk(schedule, count_null, count_null, futility=False)[0]
     assert size <= ALPHA * (1 + 1e-9)
+    # the engine's own size (a control's pass rate under a null by construction) is this walk's
+    assert sequential.count_test_size(schedule.looks, schedule.spending, ALPHA, count_null) == pytest.approx(size)
     assert exact_walk(schedule, count_null - 0.1, count_null, futility=False)[0] <= size
 
 
