@@ -8,7 +8,7 @@ claim, or need a floor: then they name a family here.
   `why` gives the floor's provenance.
 - A ModelFamily is a SeedFamily whose models are trained from one recipe (its code in a claims/shared/ module): a
   claim builds the recipe with `FAMILY.recipe(evidence.profile, ...)`, trains it with `zoo.trained_many(recipe,
-  seeds)` and draws the seeds with `evidence.per_seed(measure, family=FAMILY)`, so every claim of the family
+  seeds)` and draws the seeds with `evidence.per_seed(values_for, family=FAMILY)`, so every claim of the family
   trains the same models for the same seeds and loads them from the cache.
 """
 from __future__ import annotations

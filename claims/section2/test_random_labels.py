@@ -88,11 +88,11 @@ def test_overparameterized_mlp_fits_random_labels_but_not_a_narrow_one(arm, evid
     widths = WIDE if arm is Arm.CLAIM else NARROW
     labels = ("shuffled", "true")
 
-    def measure(seeds: list[int]) -> dict[str, list]:
+    def values_for(seeds: list[int]) -> dict[str, list]:
         return {f"{key} {label}": values for label in labels
                 for key, values in fits(zoo, widths, label, seeds).items()}
 
-    per_seed = evidence.per_seed(measure, family=families.RANDOM_LABELS)
+    per_seed = evidence.per_seed(values_for, family=families.RANDOM_LABELS)
     evidence.note(f"parameters: {parameter_count(MLPConfig(64, widths, 10).build()):,} for {N_TRAIN} training samples")
     evidence.check_over_seeds(per_seed, lambda v: stats.rate_over_seeds(
         v["fitted shuffled"], min_rate=FIT_MIN_RATE, design_rate=FIT_DESIGN_RATE, alpha=ALPHA,
@@ -131,13 +131,13 @@ def _check_chance_and_slowdown(evidence, per_seed) -> None:
 
 def _check_label_noise(evidence, zoo) -> list[list[float]]:
     """The 'harmful under label noise' check; returns the noisy runs' training-accuracy curves."""
-    def measure(seeds: list[int]) -> dict[str, list]:
+    def values_for(seeds: list[int]) -> dict[str, list]:
         clean, noisy = (fits(zoo, WIDE, labels, seeds) for labels in ("true", f"noisy-{NOISE}"))
         return {"test accuracy clean": clean["test accuracy"], "test accuracy noisy": noisy["test accuracy"],
                 "train accuracy noisy": noisy["train accuracy"], "epochs noisy": noisy["epochs"],
                 "curve noisy": noisy["curve"]}
 
-    per_seed = evidence.per_seed(measure, family=LABEL_NOISE)
+    per_seed = evidence.per_seed(values_for, family=LABEL_NOISE)
     evidence.check_over_seeds(per_seed, lambda v: stats.paired_greater(
         v["test accuracy clean"], v["test accuracy noisy"], min_effect=MIN_HARM, alpha=ALPHA,
         name=f"harmful under label noise: fitting {NOISE}% corrupted labels costs > {MIN_HARM:g} test accuracy",

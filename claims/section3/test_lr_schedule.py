@@ -165,7 +165,7 @@ def test_warmup_cosine_beats_a_constant_rate_at_the_same_peak(arm, evidence, zoo
     epochs = evidence.profile.epochs(BASE_EPOCHS, at_least=MIN_EPOCHS)
     accuracies, _ = lr_range(zoo, epochs)
 
-    def measure(seeds: list[int]) -> dict[str, list[float]]:
+    def values_for(seeds: list[int]) -> dict[str, list[float]]:
         acc = accuracies(seeds)
         if arm is Arm.CLAIM:
             return {"contender": acc[scheduled(PEAK)], "constant": acc[constant(PEAK)]}
@@ -174,7 +174,7 @@ def test_warmup_cosine_beats_a_constant_rate_at_the_same_peak(arm, evidence, zoo
                 "constant": acc[constant(PEAK)]}
 
     contender = scheduled(PEAK) if arm is Arm.CLAIM else f"{constant(PEAK)} (replicate)"
-    per_seed = evidence.per_seed(measure)
+    per_seed = evidence.per_seed(values_for)
     decision = evidence.check_over_seeds(per_seed, lambda v: stats.paired_greater(
         v["contender"], v["constant"], min_effect=MIN_GAIN, alpha=ALPHA,
         name=f"{contender} has a higher test accuracy than {constant(PEAK)}", labels=(contender, constant(PEAK))),

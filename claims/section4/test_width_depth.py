@@ -174,7 +174,7 @@ def test_benchmark_forward_pass(benchmark, architecture, batch):
 # --- the claim: timing blocks of paired adjacent rounds, sequential over blocks --------------------------------
 
 def latency_checks(models: dict, batch: int, seed: int) -> dict[str, tuple]:
-    """Per deeper split: (measure(block seeds) -> rows, test(rows) -> StatResult), its check at `batch`."""
+    """Per deeper split: (values_for(block seeds) -> rows, test(rows) -> StatResult), its check at `batch`."""
     x = torch.randn(batch, IN_FEATURES, generator=torch.Generator().manual_seed(seed))
     reference, params = models[REFERENCE], {n: parameter_count(m) for n, m in models.items()}
     checks = {}
@@ -182,15 +182,15 @@ def latency_checks(models: dict, batch: int, seed: int) -> dict[str, tuple]:
         if name == REFERENCE:
             continue
         k, ratio = depth(name), params[name] / params[REFERENCE]
-        measure = functools.partial(timing_blocks, model, reference, x, rounds=ROUNDS[batch], warmup=WARMUP[batch])
+        values_for = functools.partial(timing_blocks, model, reference, x, rounds=ROUNDS[batch], warmup=WARMUP[batch])
         if k in MEASURED_ONLY:
-            checks[name] = (measure, None)
+            checks[name] = (values_for, None)
             continue
         test = functools.partial(
             latency_excess, parameter_ratio=ratio, min_factor=MIN_FACTOR[k], alpha=ALPHA,
             name=f"batch {batch}: {name}'s latency ratio to {REFERENCE} exceeds its parameter ratio ({ratio:.3g}) "
                  f"{MIN_FACTOR[k]:g}-fold (timing blocks of paired adjacent rounds)")
-        checks[name] = (measure, test)
+        checks[name] = (values_for, test)
     return checks
 
 
@@ -204,11 +204,11 @@ def test_forward_latency_of_every_split_falls_less_than_its_parameter_count_at_b
     models = nets(seed)
     batch = BATCHES[0] if arm is Arm.CLAIM else BATCHES[-1]
     blocks = {}
-    for name, (measure, test) in latency_checks(models, batch, seed).items():
+    for name, (values_for, test) in latency_checks(models, batch, seed).items():
         if test is None:   # the exercise's shallow splits: measured for the table, not asserted (MEASURED_ONLY)
-            blocks[name, batch] = measure(TIMING_BLOCKS.seeds(derive(seed, "measured", batch), TABLE_BLOCKS))
+            blocks[name, batch] = values_for(TIMING_BLOCKS.seeds(derive(seed, "measured", batch), TABLE_BLOCKS))
             continue
-        per_block = evidence.per_seed(measure, family=TIMING_BLOCKS)
+        per_block = evidence.per_seed(values_for, family=TIMING_BLOCKS)
         decision = evidence.check_over_seeds(per_block, test)
         blocks[name, batch] = per_block.upto(decision.n)
         if decision.outcome is Outcome.INCONCLUSIVE and arm is Arm.CLAIM:
@@ -218,8 +218,8 @@ def test_forward_latency_of_every_split_falls_less_than_its_parameter_count_at_b
                           "the claim alone on its cores")
     if arm is Arm.CLAIM:
         fixed = latency_checks(models, BATCHES[-1], seed)
-        for name, (measure, _) in fixed.items():
-            blocks[name, BATCHES[-1]] = measure(TIMING_BLOCKS.seeds(derive(seed, "table"), TABLE_BLOCKS))
+        for name, (values_for, _) in fixed.items():
+            blocks[name, BATCHES[-1]] = values_for(TIMING_BLOCKS.seeds(derive(seed, "table"), TABLE_BLOCKS))
         names = [n for n in models if n != REFERENCE]
         evidence.check(stats.rank_correlated(
             [parameter_count(m) for m in models.values()],
@@ -309,10 +309,10 @@ def test_busy_processes_leave_the_latency_checks_right_or_inconclusive(request, 
     wrong = Outcome.NOT_SUPPORTED if arm is Arm.CLAIM else Outcome.SUPPORTED
     schedule = sequential.Schedule.for_run(5, TIMING_BLOCKS.floor)    # the standard scale's looks
     lines = []
-    for name, (measure, test) in latency_checks(nets(seed), batch, seed).items():
+    for name, (values_for, test) in latency_checks(nets(seed), batch, seed).items():
         if test is None:   # measured only (MEASURED_ONLY)
             continue
-        blocks = PerSeed(measure, TIMING_BLOCKS, seed, schedule)
+        blocks = PerSeed(values_for, TIMING_BLOCKS, seed, schedule)
         decision = sequential.decide(lambda n, b=blocks, t=test: t(b.upto(n)), schedule)
         lines.append(f"{arm} {name}: {decision.outcome} after {decision.n} blocks, p={decision.result.p_value:.3g}, "
                      f"{decision.result.detail.split('; Cohen')[0]}")

@@ -187,10 +187,10 @@ def test_an_early_deficit_suppresses_a_pathway_of_a_deep_linear_network_long_aft
 
 def sweep_per_seed(evidence, zoo):
     """Per seed, every value member_runs measures on the extra test samples (all CNN tests share these runs)."""
-    def measure(seeds: list[int]) -> dict[str, list]:
+    def values_for(seeds: list[int]) -> dict[str, list]:
         rows = [member_runs(zoo, SWEEP, s)["acc"] for s in seeds]
         return {k: [r[k] for r in rows] for k in rows[0]}
-    return evidence.per_seed(measure)
+    return evidence.per_seed(values_for)
 
 
 def end(start: int) -> int:
@@ -250,10 +250,10 @@ def test_the_cnn_recovers_from_the_latest_blur_window(arm, evidence, zoo):
 
 def timing_per_seed(evidence, zoo):
     """Per seed, the final accuracy of every member of the regularization-timing run."""
-    def measure(seeds: list[int]) -> dict[str, list]:
+    def values_for(seeds: list[int]) -> dict[str, list]:
         rows = [member_runs(zoo, TIMING, s)["acc"] for s in seeds]
         return {name: [r[f"{name}@{TIMING.epochs}"] for r in rows] for name in TIMING.names}
-    return evidence.per_seed(measure)
+    return evidence.per_seed(values_for)
 
 
 def _timing_check(evidence, per_seed, better: str, worse: str, what: str) -> None:

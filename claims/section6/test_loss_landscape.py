@@ -223,9 +223,9 @@ def curvature_gaps(v: dict) -> tuple[np.ndarray, np.ndarray]:
 @claim(CARD)
 def test_the_trained_point_is_a_minimum_along_filter_normalized_directions(arm, evidence, zoo):
     trained = arm is Arm.CLAIM
-    measure = (matched(zoo, DEEP, evidence.profile) if trained else
+    values_for = (matched(zoo, DEEP, evidence.profile) if trained else
                lambda seeds: initial_rise(zoo, twins(DEEP, evidence.profile), seeds))
-    per_seed = evidence.per_seed(measure)
+    per_seed = evidence.per_seed(values_for)
     where = ({"plain": f"at training loss {TARGET_LOSS:g}", "residual": f"at training loss {TARGET_LOSS:g}"}
              if trained else {"plain": "at initialization", "residual": "at initialization"})
     # in the control arm (the nets at initialization) a sanity check that the test can fail, not a null

@@ -67,14 +67,14 @@ def test_most_residual_blocks_can_be_deleted_at_test_time_unlike_plain_layers(ar
     recipe = families.RESIDUAL_TWINS.recipe(evidence.profile, DEEP, residual)
     kept = {}   # per seed: (drop per block, removable blocks per test sample, θ unchanged)
 
-    def measure(seeds: list[int]) -> dict[str, list]:
+    def values_for(seeds: list[int]) -> dict[str, list]:
         m = deletion_effects(zoo, recipe, seeds)
         kept.update({s: row for s, row in zip(seeds, zip(m["drops"], m["removable"], m["theta_unchanged"]))})
         return {"median drop": [float(np.median(d)) for d in m["drops"]],
                 "max drop": [float(d.max()) for d in m["drops"]],
                 "kept with half deleted": [float((r >= HALF).mean()) for r in m["removable"]]}
 
-    per_seed = evidence.per_seed(measure, family=families.RESIDUAL_TWINS)
+    per_seed = evidence.per_seed(values_for, family=families.RESIDUAL_TWINS)
     evidence.check_over_seeds(per_seed, lambda v: stats.greater_than(
         [MAX_MEDIAN_DROP - m for m in v["median drop"]], reference=0.0, min_effect=0.0, alpha=ALPHA,
         label=f"{MAX_MEDIAN_DROP:.0%} - median drop",

@@ -105,7 +105,7 @@ def test_concatenating_hidden_layers_trains_like_a_residual_sum_and_better_than_
     depth = DEEP if arm is Arm.CLAIM else SHALLOW
     kept = {twin: {} for twin in TWINS}   # per twin and seed: gradient norms per layer and the loss curve
 
-    def measure(seeds: list[int]) -> dict[str, list]:
+    def values_for(seeds: list[int]) -> dict[str, list]:
         out = {}
         for twin in TWINS:
             m = gradients_and_training(zoo, recipe(depth, twin), seeds)
@@ -115,7 +115,7 @@ def test_concatenating_hidden_layers_trains_like_a_residual_sum_and_better_than_
             out[f"test accuracy {twin}"] = m["test_acc"]
         return out
 
-    per_seed = evidence.per_seed(measure)
+    per_seed = evidence.per_seed(values_for)
     _check_against_plain(evidence, per_seed, depth)
     if arm is Arm.CLAIM:
         _check_against_residual(evidence, per_seed, depth)
