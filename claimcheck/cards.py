@@ -5,6 +5,7 @@ import re
 
 from claimcheck.sequential import LOOK_MULTIPLES
 from claimcheck.stats import fmt
+from claimcheck.verdicts import Arm, Outcome, Verdict, expected_text, is_skipped
 
 
 def render_markdown(doc: dict) -> str:
@@ -33,8 +34,8 @@ def render_overview(doc: dict, links: bool = False) -> list[str]:
            _green_line(run), "",
            "| id | claim | verdict | control |", "|---|---|---|---|"]
     for rec in doc["claims"]:
-        claim = "; ".join(_short(a["verdict"]) for a in rec["arms"].get("claim", [])) or "-"
-        control = "; ".join(_short(a["verdict"]) for a in rec["arms"].get("control", [])) or "(none)"
+        claim = "; ".join(_short(a["verdict"]) for a in rec["arms"].get(Arm.CLAIM, [])) or "-"
+        control = "; ".join(_short(a["verdict"]) for a in rec["arms"].get(Arm.CONTROL, [])) or "(none)"
         ref = f"[{rec['id']}](#{card_anchor(rec)})" if links else rec["id"]
         out.append(f"| {ref} | {_cell(rec['title'])} | {claim} | {control} |")
     out.append("")
@@ -66,13 +67,13 @@ def _green_line(run: dict) -> str:
 
 def unsupported_verdict(rec: dict) -> str | None:
     """The first claim-arm verdict that is not SUPPORTED (None when every claim arm is supported)."""
-    verdicts = [a["verdict"] for a in rec["arms"].get("claim", []) if a["verdict"] != "SUPPORTED"]
+    verdicts = [a["verdict"] for a in rec["arms"].get(Arm.CLAIM, []) if a["verdict"] != Verdict.SUPPORTED]
     return _short(verdicts[0]) if verdicts else None
 
 
 def _short(verdict: str) -> str:
     """The overview shows SKIPPED without its reason (the card has it)."""
-    return "SKIPPED" if verdict.startswith("SKIPPED") else verdict
+    return Verdict.SKIPPED if is_skipped(verdict) else verdict
 
 
 def card_anchor(rec: dict) -> str:
@@ -92,7 +93,7 @@ def _card(rec: dict) -> list[str]:
            f"**Method.** {rec['method']}", ""]
     if rec.get("control"):
         out += [f"**Negative control.** {rec['control']}", ""]
-    for arm_name in ("claim", "control"):
+    for arm_name in Arm:
         for arm in rec["arms"].get(arm_name, []):
             out += _arm(arm_name, arm)
     return out
@@ -123,7 +124,7 @@ def _arm(arm_name: str, arm: dict) -> list[str]:
             out.append(f"| {_cell(c['name'])} | {estimand_text(c)} | {c['test']} | {_cell(effect_text(c))} | "
                        f"{p_text(c)} | "
                        f"{seeds_text(c)} | {outcome_text(c)} | "
-                       f"{'SUPPORTED' if c['expected'] else 'not SUPPORTED'} |")
+                       f"{expected_text(c['expected'])} |")
         out.append("")
         values = [(c["name"], k, v) for c in arm["checks"] for k, v in c.get("values", {}).items() if len(v) > 1]
         if values:
@@ -183,8 +184,8 @@ def seeds_text(c: dict) -> str:
 
 
 def outcome_text(c: dict) -> str:
-    outcome = c.get("outcome", "SUPPORTED" if c.get("supported") else "NOT SUPPORTED")
-    if outcome == "INCONCLUSIVE" and c.get("seeds_needed"):
+    outcome = c.get("outcome", Outcome.SUPPORTED if c.get("supported") else Outcome.NOT_SUPPORTED)
+    if outcome == Outcome.INCONCLUSIVE and c.get("seeds_needed"):
         outcome += f" (about {c['seeds_needed']} seeds would be needed)"
     return outcome
 

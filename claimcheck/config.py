@@ -28,8 +28,11 @@ class ScaleProfile:
     data_fraction: float
     examples: int
 
-    def epochs(self, base: int) -> int:
-        return max(1, math.ceil(base * self.epoch_factor))
+    def epochs(self, base: int, *, at_least: int | None = None) -> int:
+        """base x epoch_factor, rounded up, at least 1, and at least `at_least` when given (e.g. the base itself:
+        a smaller scale does not train less)."""
+        scaled = max(1, math.ceil(base * self.epoch_factor))
+        return scaled if at_least is None else max(scaled, at_least)
 
     def width(self, base: int) -> int:
         return max(1, round(base * self.width_factor))

@@ -4,7 +4,7 @@ A claim test asks for the `evidence` fixture, measures, and hands each verdict t
 which records it and asserts the outcome its arm expects: the claim arm must be SUPPORTED, the
 negative control (same measurement and assertion where the effect is absent) must not be.
 
-Checks over per-seed values go through one call pair: `evidence.per_seed(measure, family=...)` says
+Checks over per-seed values go through one call pair: `evidence.per_seed(values_for, family=...)` says
 how to measure a list of seeds, and `evidence.check_over_seeds(per_seed, test)` decides the test on
 sequential seeds (claimcheck/sequential.py): the engine owns the loop over seeds and the stopping rule.
 Deterministic facts and tests on one fixed model go through `evidence.check`.
@@ -30,8 +30,8 @@ from claimcheck.files import atomic_write_bytes
 from claimcheck.report import FIGURES, PENDING_FIGURES
 from claimcheck.seeds import SeedFamily, derive
 from claimcheck.stats import StatResult, jsonable
+from claimcheck.verdicts import Arm, Outcome, meets
 
-ARMS = ("claim", "control")
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 # What a claim test's body may raise after a failed check, which then gives way to the check's failure:
 # any error, and pytest's own outcomes (an earlier failed check decided the test before them).
@@ -65,9 +65,9 @@ def claim(card: Card, *, control: bool = True, xfail_claim: str | None = None):
     arm then becomes a strict xfail (it must keep failing, and the report still shows the numbers).
     """
     arms = []
-    for arm in (ARMS if control else ARMS[:1]):
-        marks = [pytest.mark.xfail(strict=True, reason=xfail_claim)] if (arm == "claim" and xfail_claim) else []
-        arms.append(pytest.param(arm, marks=marks, id=arm))
+    for arm in (Arm if control else (Arm.CLAIM,)):
+        marks = [pytest.mark.xfail(strict=True, reason=xfail_claim)] if (arm is Arm.CLAIM and xfail_claim) else []
+        arms.append(pytest.param(arm, marks=marks, id=arm.value))
 
     def decorate(fn):
         fn = pytest.mark.parametrize("arm", arms)(_failing_at_the_end(fn))
@@ -90,13 +90,14 @@ def _failing_at_the_end(test: Callable) -> Callable:
 class PerSeed:
     """Per-seed measurements of one seed family, measured lazily look by look.
 
-    measure(seeds) returns {name: [one value per seed]} for a list of new seeds; it is called once
-    per look with the seeds that look adds (so models trained together for a look's seeds share one
-    cache entry, and a warm rerun measures nothing)."""
+    values_for(seeds) returns {name: [one value per seed]} for a list of new seeds; it is called once
+    per look with the seeds that look adds, the same seeds in every run (so the models trained together
+    for a look's seeds share one cache entry, and a warm rerun asks again for what it stored: those
+    models, or a `@measurement` of those seeds)."""
 
-    def __init__(self, measure: Callable[[list[int]], dict[str, list]], family: SeedFamily, base: int,
+    def __init__(self, values_for: Callable[[list[int]], dict[str, list]], family: SeedFamily, base: int,
                  schedule: sequential.Schedule):
-        self.measure, self.family, self.base, self.schedule = measure, family, base, schedule
+        self.values_for, self.family, self.base, self.schedule = values_for, family, base, schedule
         self.seeds: list[int] = []
         self.rows: dict[str, list] = {}
 
@@ -104,17 +105,25 @@ class PerSeed:
         """The values of the first n seeds of the family (measuring the missing ones)."""
         if n > len(self.seeds):
             new = self.family.seeds(self.base, n)[len(self.seeds):]
-            got = self.measure(new)
+            got = self.values_for(new)
             if not isinstance(got, dict) or not got:
-                raise TypeError(f"measure(seeds) must return {{name: per-seed list}}, got {type(got).__name__}")
+                raise TypeError(f"values_for(seeds) must return {{name: per-seed list}}, got {type(got).__name__}")
             if self.rows and set(got) != set(self.rows):
-                raise ValueError(f"measure returned {sorted(got)}, earlier looks {sorted(self.rows)}")
+                raise ValueError(f"values_for returned {sorted(got)}, earlier looks {sorted(self.rows)}")
             for name, values in got.items():
                 if len(values) != len(new):
-                    raise ValueError(f"measure returned {len(values)} values of {name!r} for {len(new)} seeds")
+                    raise ValueError(f"values_for returned {len(values)} values of {name!r} for {len(new)} seeds")
                 self.rows.setdefault(name, []).extend(values)
             self.seeds.extend(new)
         return {name: values[:n] for name, values in self.rows.items()}
+
+    def used_by(self, *decisions: sequential.Decision) -> tuple[list[int], dict[str, list]]:
+        """The seeds and their rows at the deciding look of `decisions` (checks decided on these values): the
+        first n of the family, n the most seeds any of them used. What a table or figure beside them shows."""
+        if not decisions:
+            raise TypeError("used_by needs the decisions whose seeds it returns")
+        n = max(d.n for d in decisions)
+        return self.seeds[:n], self.upto(n)
 
     def at(self, index) -> dict[str, list]:
         """The rows at `index` (a resample of measured seeds, for replays)."""
@@ -127,10 +136,10 @@ class Evidence:
     figures_dir is the report's figures folder (report folder / FIGURES); figures are written beside it,
     in PENDING_FIGURES, until the report places them."""
 
-    def __init__(self, card: Card, arm: str, run, figures_dir: Path | None,
+    def __init__(self, card: Card, arm: Arm | str, run, figures_dir: Path | None,
                  figure_cache: Callable[[str, Callable[[], bytes]], bytes] | None = None):
         self.card = card
-        self.arm = arm
+        self.arm = Arm(arm)
         self.run = run
         self.profile = run.profile
         self.checks: list[dict] = []
@@ -181,13 +190,14 @@ class Evidence:
             raise failure
         self._failures.append(failure.with_traceback(_traceback_from(sys._getframe(1), self._test_code)))
 
-    def per_seed(self, measure: Callable[[list[int]], dict[str, list]], *,
+    def per_seed(self, values_for: Callable[[list[int]], dict[str, list]], *,
                  family: SeedFamily | None = None) -> PerSeed:
-        """Per-seed measurements for `check_over_seeds`: `measure(seeds)` returns {name: [value per seed]}
+        """Per-seed measurements for `check_over_seeds`: `values_for(seeds)` returns {name: [value per seed]}
         for the seeds it is given. The seeds come from `family` (default: the claim's own, named by its
         id); the family's floor raises the first look."""
         family = family or SeedFamily(self.card.id)
-        return PerSeed(measure, family, self.run.seed_base, sequential.Schedule.for_run(self.run.seeds, family.floor))
+        schedule = sequential.Schedule.for_run(self.run.seeds, family.floor)
+        return PerSeed(values_for, family, self.run.seed_base, schedule)
 
     def check_over_seeds(self, per_seed: PerSeed, test: Callable[[dict[str, list]], StatResult], *,
                          expect: bool | None = None, null_by_construction: str | None = None) -> sequential.Decision:
@@ -204,8 +214,7 @@ class Evidence:
             result.seeds = per_seed.seeds[:n]
             return result
         decision = sequential.decide(at_look, schedule)
-        expected = (self.arm == "claim") if expect is None else expect
-        passes = (lambda outcome: (outcome == sequential.SUPPORTED) == expected)
+        expected = (self.arm is Arm.CLAIM) if expect is None else expect
         if null_by_construction is not None:
             if expected:
                 raise ValueError(f"{decision.result.name!r}: only a check expected not SUPPORTED (a control) can "
@@ -213,7 +222,7 @@ class Evidence:
             pass_rate = sequential.null_pass_rate(decision.result, schedule)
         else:
             pass_rate = sequential.replay_pass_rate(
-                lambda index: test(per_seed.at(index)), decision.n, schedule, passes,
+                lambda index: test(per_seed.at(index)), decision.n, schedule, lambda outcome: meets(outcome, expected),
                 seed=derive(self.run.seed_base, self.card.id, self.arm, decision.result.name))
         used = self.families.setdefault(per_seed.family.name, [])
         used[:] = max(used, per_seed.seeds[:decision.n], key=len)
@@ -222,14 +231,14 @@ class Evidence:
                   "seeds_needed": decision.seeds_needed, "pass_rate": pass_rate}
         if null_by_construction is not None:
             record["null_by_construction"] = null_by_construction
-        self._record(decision.result, expected, record, decision=decision)
+        self._record_check(decision.result, expected, record, decision=decision)
         return decision
 
-    def _record(self, result: StatResult, expected: bool, record: dict,
-                decision: sequential.Decision | None = None) -> None:
+    def _record_check(self, result: StatResult, expected: bool, record: dict,
+                      decision: sequential.Decision | None = None) -> None:
         self.checks.append({**result.to_json(), "expected": expected, "key": result.key_number(), **record})
-        if (record["outcome"] == "SUPPORTED") != expected:
-            want = "SUPPORTED" if expected else "anything but SUPPORTED"
+        if not meets(record["outcome"], expected):
+            want = Outcome.SUPPORTED if expected else f"anything but {Outcome.SUPPORTED}"
             trail = ""
             if decision is not None:
                 trail = "\n  looks: " + "; ".join(
@@ -240,23 +249,20 @@ class Evidence:
             self._fail(f"[{self.card.id} {self.arm}] {record['outcome']}, expected {want}\n"
                        f"{result.describe()}{trail}")
 
-    @property
-    def is_control(self) -> bool:
-        return self.arm == "control"
-
     def check(self, result: StatResult, *, expect: bool | None = None) -> StatResult:
         """Record `result` and assert it: supported in the claim arm, not supported in the control.
 
         expect=True/False overrides the arm's expectation for facts that hold in both arms
         (e.g. a structural property, or a sanity check that the control's model trained).
         """
-        expected = (self.arm == "claim") if expect is None else expect
+        expected = (self.arm is Arm.CLAIM) if expect is None else expect
         margin = None
         if result.p_value is not None and result.alpha:
             margin = sequential.log_margin(result.alpha, result.p_value)
             margin = margin if result.supported else -margin
-        self._record(result, expected, {"outcome": "SUPPORTED" if result.supported else "NOT SUPPORTED",
-                                        "seeds_used": result.n if result.seeds else None, "margin": margin})
+        outcome = Outcome.SUPPORTED if result.supported else Outcome.NOT_SUPPORTED
+        self._record_check(result, expected, {"outcome": outcome, "seeds_used": result.n if result.seeds else None,
+                                              "margin": margin})
         return result
 
     def save_figure(self, fig, name: str, *, cache: bool = True) -> Path:
@@ -295,8 +301,8 @@ class Evidence:
     def note(self, text: str) -> None:
         self.notes.append(text)
 
-    def measure(self, name: str, value) -> None:
-        """Keep a raw measurement (per-seed list, curve, ...) in claims.json."""
+    def record_value(self, name: str, value) -> None:
+        """Keep a raw value (per-seed list, curve, ...) in claims.json, under the arm's `measurements`."""
         self.measurements[name] = value
 
     def to_json(self) -> dict:

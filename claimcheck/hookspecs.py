@@ -1,7 +1,12 @@
 """Hooks a project implements in its own plugin (a conftest or a module named with `-p`)."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pytest
+
+if TYPE_CHECKING:
+    from claimcheck.global_state import LibraryState
 
 
 @pytest.hookspec
@@ -22,3 +27,11 @@ def pytest_claims_reference_workload(config) -> float | None:
 def pytest_claims_cuda_available(config) -> bool | None:
     """Whether `--claims-device auto|cuda` can use CUDA here (a project on torch asks torch). Without an
     implementation the engine never picks CUDA and refuses `--claims-device cuda`."""
+
+
+@pytest.hookspec
+def pytest_claims_global_state(config) -> LibraryState | None:
+    """The process-wide random generators and CPU thread pool of a library the engine does not know (a
+    project on a deep-learning framework returns the framework's), as a claimcheck.global_state.LibraryState.
+    Registered when claimcheck activates, before its first thread limit; from then on the per-test seeding,
+    `@measurement`'s isolated generators, the one-thread CPU limit and latency.quiet_timing cover it too."""

@@ -24,13 +24,14 @@ from claimcheck.cards import (
     unsupported_verdict,
 )
 from claimcheck.stats import fmt
+from claimcheck.verdicts import Arm, Verdict, expected_text, is_failed, is_skipped
 
 # An arm's outcome on the page: css class -> (label in the counts, badge text), in the order the page counts
 # them. `other` is a verdict outside these (e.g. a non-strict XPASSED).
-OUTCOMES = {"ok": ("SUPPORTED", "SUPPORTED"),
-            "expected": ("not supported (as expected)", "not supported (expected)"),
-            "xfail": ("NOT REPRODUCED (strict xfail)", "NOT REPRODUCED"),
-            "bad": ("FAILED", "FAILED"), "skip": ("SKIPPED", "SKIPPED"), "notrun": ("NOT RUN", "NOT RUN"),
+OUTCOMES = {"ok": (Verdict.SUPPORTED, "SUPPORTED"),
+            "expected": (Verdict.NOT_SUPPORTED_AS_EXPECTED, "not supported (expected)"),
+            "xfail": (Verdict.NOT_REPRODUCED, "NOT REPRODUCED"),
+            "bad": (Verdict.FAILED, "FAILED"), "skip": (Verdict.SKIPPED, "SKIPPED"), "notrun": ("NOT RUN", "NOT RUN"),
             "other": ("other", None)}
 ALWAYS_COUNTED = ("ok", "expected", "xfail", "bad", "skip")   # shown even at 0: "0 FAILED" is news too
 SEVERITY = ("bad", "other", "notrun", "skip", "xfail", "expected", "ok")   # a verdict column sorts worst first
@@ -46,10 +47,11 @@ def render_html(doc: dict, report_dir: Path) -> str:
 
 def outcome_class(verdict: str) -> str:
     """The css class (and filter value) of a verdict."""
-    for css, (label, _) in OUTCOMES.items():
-        if verdict == label or (css in ("bad", "skip", "notrun") and verdict.startswith(label)):
-            return css
-    return "other"
+    exact = {Verdict.SUPPORTED: "ok", Verdict.NOT_SUPPORTED_AS_EXPECTED: "expected", Verdict.NOT_REPRODUCED: "xfail",
+             Verdict.NOT_RUN: "notrun"}
+    if verdict in exact:
+        return exact[verdict]
+    return "bad" if is_failed(verdict) else "skip" if is_skipped(verdict) else "other"
 
 
 def outcome_counts(claims: list[dict]) -> list[tuple[str, str, int]]:
@@ -79,7 +81,7 @@ def _record_view(rec: dict, report_dir: Path) -> dict:
             "outcomes": " ".join(sorted({arm["css"] for arm in every})),
             "wall_s": sum(arm.get("wall_s") or 0.0 for arm in every),
             "pass_rate": math.prod(rates) if rates else None,
-            "claim_rank": _rank(arms.get("claim", [])), "control_rank": _rank(arms.get("control", []))}
+            "claim_rank": _rank(arms.get(Arm.CLAIM, [])), "control_rank": _rank(arms.get(Arm.CONTROL, []))}
 
 
 def _id_key(claim_id: str) -> str:
@@ -96,8 +98,8 @@ def _arm_view(arm: dict, report_dir: Path, anchor: str) -> dict:
     css = outcome_class(arm["verdict"])
     short = OUTCOMES[css][1] or arm["verdict"].split(" (")[0]
     checks = [{**c, "estimand_text": estimand_text(c), "effect_text": effect_text(c), "p_text": p_text(c),
-               "seeds_text": seeds_text(c),
-               "outcome_text": outcome_text(c)} for c in arm.get("checks", [])]
+               "seeds_text": seeds_text(c), "outcome_text": outcome_text(c),
+               "expected_text": expected_text(bool(c.get("expected")))} for c in arm.get("checks", [])]
     per_seed = [(c["name"], key, ", ".join(fmt(as_number(x)) for x in values))
                 for c in arm.get("checks", []) for key, values in c.get("values", {}).items() if len(values) > 1]
     figures = []

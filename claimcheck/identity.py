@@ -17,8 +17,9 @@ ENGINE_DIR = Path(__file__).resolve().parent
 # Engine modules that only decide, render or gather results: no measurement or figure depends on them, so
 # editing them keeps the store warm.
 REPORTING_MODULES = frozenset({"report.py", "cards.py", "merge.py", "stability.py", "html.py", "plugin.py",
+                               "session.py", "options.py", "scheduling.py", "junit.py",
                                "evidence.py", "sequential.py", "hookspecs.py", "files.py",
-                               "latency.py", "replay.py"})
+                               "latency.py", "replay.py", "verdicts.py"})
 
 
 def package_versions(names) -> dict[str, str]:

@@ -12,31 +12,28 @@ from __future__ import annotations
 
 import contextlib
 import gc
-import sys
 import time
 from collections.abc import Callable
 
 import numpy as np
 
+from claimcheck.global_state import library_threads
+
 
 @contextlib.contextmanager
 def quiet_timing():
     """No garbage collection while timing (pytest's process holds many objects, and a collection pass inside a
-    timed call would be measured as latency), and one torch thread when torch is loaded."""
-    torch = sys.modules.get("torch")
-    threads = torch.get_num_threads() if torch is not None else None
+    timed call would be measured as latency), and one thread in the libraries a project registers
+    (claimcheck.global_state: this project's deep-learning framework)."""
     collecting = gc.isenabled()
-    if torch is not None:
-        torch.set_num_threads(1)
-    gc.collect()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if torch is not None:
-            torch.set_num_threads(threads)
-        if collecting:
-            gc.enable()
+    with library_threads(1):
+        gc.collect()
+        gc.disable()
+        try:
+            yield
+        finally:
+            if collecting:
+                gc.enable()
 
 
 def seconds(call: Callable[[], object]) -> float:

@@ -10,9 +10,9 @@ ini's `claims_packages` and a fingerprint of the code: the defining module itsel
 (non-test) module of the ini's `claims_sources` and the engine's computing modules. Editing a claim's
 test file recomputes only that claim's measurements; editing shared code recomputes all of them.
 
-The function runs with random, numpy and (when imported) torch seeded from its key, and the caller's RNG
-states are restored afterwards, so a measurement and everything after it in the test are the same whether
-the value was computed or loaded.
+The function runs with random, numpy and the libraries a project registers (claimcheck.global_state)
+seeded from its key, and the caller's RNG states are restored afterwards, so a measurement and everything
+after it in the test are the same whether the value was computed or loaded.
 
 Figures drawn from those measurements are stored the same way (`cached_png`, used by
 `Evidence.save_figure`): rendering a PNG costs more than most warm claims.
@@ -22,13 +22,11 @@ from __future__ import annotations
 import dataclasses
 import functools
 import json
-import random
-import sys
 from collections.abc import Callable
-from contextlib import ExitStack, contextmanager
 
 import numpy as np
 
+from claimcheck.global_state import isolated_rng
 from claimcheck.identity import library_versions, source_fingerprint
 from claimcheck.seeds import derive
 from claimcheck.store import Store, Unusable
@@ -133,22 +131,3 @@ def decode(value):
             return tuple(decode(v) for v in value["__tuple__"])
         return {k: decode(v) for k, v in value.items()}
     return value
-
-
-@contextmanager
-def isolated_rng(seed: int):
-    """Seed random, numpy and torch (when imported; CUDA included) for a block, then restore their states."""
-    np_state, py_state = np.random.get_state(), random.getstate()
-    torch = sys.modules.get("torch")
-    try:
-        with ExitStack() as stack:
-            if torch is not None:
-                cuda = list(range(torch.cuda.device_count())) if torch.cuda.is_initialized() else []
-                stack.enter_context(torch.random.fork_rng(devices=cuda))
-                torch.manual_seed(seed)
-            random.seed(seed)
-            np.random.seed(seed)
-            yield
-    finally:
-        np.random.set_state(np_state)
-        random.setstate(py_state)

@@ -19,9 +19,9 @@ from pathlib import Path
 
 from claimcheck.cards import render_overview
 from claimcheck.report import finalize, summary_lines, write_documents
+from claimcheck.verdicts import fails_the_run
 
 SAME_ACROSS_SHARDS = ("scale", "profile", "seeds", "seed_base", "device", "git_commit", "versions")
-PASSING = ("SUPPORTED", "not supported (as expected)", "NOT REPRODUCED (strict xfail)")
 EXIT_CODES = """exit status:
   0  every claim arm passed (supported, not supported as expected, strict xfail or skipped)
   1  a claim arm failed
@@ -214,8 +214,7 @@ def arms_of(doc: dict) -> list[dict]:
 
 
 def failed_verdicts(doc: dict) -> list[str]:
-    verdicts = [arm["verdict"] for arm in arms_of(doc)]
-    return [v for v in verdicts if v not in PASSING and not v.startswith("SKIPPED")]
+    return [arm["verdict"] for arm in arms_of(doc) if fails_the_run(arm["verdict"])]
 
 
 def write_outputs(doc: dict, paths: list[Path], out: Path, summary: Path | None) -> None:

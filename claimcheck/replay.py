@@ -22,6 +22,7 @@ import numpy as np
 
 from claimcheck import sequential, stats
 from claimcheck.seeds import derive
+from claimcheck.verdicts import Outcome, meets
 
 BOOTSTRAPS = 400
 
@@ -48,8 +49,8 @@ class Replay:
 
     @property
     def change(self) -> str:
-        passes = self.new_outcome is not None and (self.new_outcome == sequential.SUPPORTED) == self.expected
-        old_passes = (self.old_outcome == sequential.SUPPORTED) == self.expected
+        passes = self.new_outcome is not None and meets(self.new_outcome, self.expected)
+        old_passes = meets(self.old_outcome, self.expected)
         if self.xfail and not old_passes:
             return "xfail arm: still fails" if self.p_expected < 0.5 else "xfail arm: would now PASS"
         if self.new_outcome is not None and not passes:
@@ -122,7 +123,8 @@ def replay_check(claim: str, arm: str, check: dict, first: int, rng_seed: int, f
         raise ValueError(f"{claim} {arm} {check['name']!r}: schedule {schedule.looks} does not start at "
                          f"{recorded_first}")
     expected = bool(check["expected"])
-    passes = (lambda outcome: (outcome == sequential.SUPPORTED) == expected)
+    def passes(outcome: str) -> bool:
+        return meets(outcome, expected)
     outcome = seeds = None
     index = np.arange(rows)
     got = _decide_prefix(lambda n: test_on(index[:n]), schedule, rows)
@@ -163,10 +165,10 @@ def _decide_prefix(test, schedule: sequential.Schedule, rows: int) -> tuple[str,
             return None
         result = test(n)
         if result.p_value < schedule.level_at(k, result.alpha, result.count_null):
-            return sequential.SUPPORTED, n
+            return Outcome.SUPPORTED, n
         if result.p_futility is not None and result.p_futility < schedule.beta_at(k):
-            return sequential.NOT_SUPPORTED, n
-    return sequential.INCONCLUSIVE, schedule.looks[-1]
+            return Outcome.NOT_SUPPORTED, n
+    return Outcome.INCONCLUSIVE, schedule.looks[-1]
 
 
 def replay_report(report: dict, floors: dict[str, int] | None = None, first: int | None = None) -> list[Replay]:

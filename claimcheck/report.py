@@ -18,6 +18,7 @@ from pathlib import Path
 from claimcheck.files import atomic_write_text
 from claimcheck.identity import package_versions
 from claimcheck.stats import fmt
+from claimcheck.verdicts import Outcome, Verdict, is_failed, is_skipped, meets, verdict
 
 PAYLOAD_KEY = "dl_claims_payload"
 # Figure folders in the report folder. A test cannot know whether its run will be complete (an interrupt
@@ -27,15 +28,6 @@ PAYLOAD_KEY = "dl_claims_payload"
 FIGURES, PARTIAL_FIGURES, PENDING_FIGURES = "figures", "figures-partial", ".figures-pending"
 BENCHMARK_ONLY_SKIP = "Skipping non-benchmark"  # pytest-benchmark's reason under --benchmark-only
 ENGINE_PACKAGES = ("pytest", "numpy", "scipy")  # the report also lists the ini's claims_packages
-VERDICTS = {  # (arm, outcome) -> verdict shown to the reader
-    ("claim", "incomplete"): "NOT RUN (interrupted)",
-    ("control", "incomplete"): "NOT RUN (interrupted)",
-    ("claim", "passed"): "SUPPORTED",
-    ("claim", "xfailed"): "NOT REPRODUCED (strict xfail)",
-    ("claim", "failed"): "FAILED",
-    ("control", "passed"): "not supported (as expected)",
-    ("control", "failed"): "FAILED (control)",
-}
 
 
 def absorb(entries: dict[str, dict], report) -> None:
@@ -91,14 +83,6 @@ def failure_text(report) -> str:
         more = len(text) - FAILURE_TEXT_LIMIT
         text = text[:FAILURE_TEXT_LIMIT] + f"\n... ({more} more characters in pytest's output)"
     return text
-
-
-def verdict(arm: str, outcome: str, message: str = "") -> str:
-    if outcome == "skipped":
-        return f"SKIPPED ({message})"
-    if outcome == "failed" and message.startswith("crashed"):
-        return "FAILED (crashed)"
-    return VERDICTS.get((arm, outcome), outcome.upper())
 
 
 def _versions(packages) -> dict[str, str]:
@@ -190,19 +174,19 @@ def _check_pass_rate(check: dict) -> float:
         return float(check["pass_rate"])
     if check.get("expected") is None or check.get("outcome") is None:
         return 1.0
-    return 1.0 if (check["outcome"] == "SUPPORTED") == bool(check["expected"]) else 0.0
+    return 1.0 if meets(check["outcome"], bool(check["expected"])) else 0.0
 
 
 def primary_check(arm: dict) -> dict | None:
     """The check that decided the arm: the first whose outcome differs from what the arm expected,
     else the first with a p-value, else the first."""
     checks = arm.get("checks", [])
-    wrong = [c for c in checks if (c.get("outcome") == "SUPPORTED") != c.get("expected", True)]
+    wrong = [c for c in checks if not meets(c.get("outcome"), c.get("expected", True))]
     return next(iter(wrong), next((c for c in checks if c.get("p_value") is not None), checks[0] if checks else None))
 
 
-SHORT_VERDICTS = {"not supported (as expected)": "not supported (expected)",
-                  "NOT REPRODUCED (strict xfail)": "NOT REPRODUCED (xfail)"}
+SHORT_VERDICTS = {Verdict.NOT_SUPPORTED_AS_EXPECTED: "not supported (expected)",
+                  Verdict.NOT_REPRODUCED: "NOT REPRODUCED (xfail)"}
 SUMMARY_WIDTH = 120   # the widest summary line: a CI log has no width to fill, and a wider line reads no better
 VERDICT_COLUMN = 24   # "not supported (expected)"
 NUMBER = re.compile(r"-?(\d[\d.]*(e[-+]?\d+)?|inf|nan)", re.IGNORECASE)
@@ -256,8 +240,9 @@ def _verdict_and_sentence(arm: dict, check: dict | None) -> tuple[str, str]:
     failed arm the deciding check's outcome and name."""
     verdict_text = SHORT_VERDICTS.get(arm["verdict"], arm["verdict"])
     sentence = arm["test"].split("::")[-1].split("[")[0].removeprefix("test_").replace("_", " ")
-    if check and arm["verdict"].startswith("FAILED") and check.get("outcome"):
-        verdict_text = f"FAILED ({check['outcome']})" if "crashed" not in arm["verdict"] else verdict_text
+    if check and is_failed(arm["verdict"]) and check.get("outcome"):
+        if arm["verdict"] != Verdict.FAILED_CRASHED:
+            verdict_text = f"{Verdict.FAILED} ({check['outcome']})"
         sentence = "check: " + " ".join(check["name"].split())
     return verdict_text, sentence
 
@@ -308,13 +293,13 @@ def reference_line(run: dict) -> str:
 def count_line(doc: dict) -> str:
     arms = [arm for rec in doc["claims"] for group in rec["arms"].values() for arm in group]
     verdicts = [arm["verdict"] for arm in arms]
-    inconclusive = sum(1 for arm in arms if arm["verdict"].startswith("FAILED")
-                       and (primary_check(arm) or {}).get("outcome") == "INCONCLUSIVE")
-    counts = (f"{verdicts.count('SUPPORTED')} supported",
-              f"{verdicts.count('not supported (as expected)')} not supported as expected",
-              f"{sum(v.startswith('FAILED') for v in verdicts)} failed ({inconclusive} inconclusive)",
-              f"{verdicts.count('NOT REPRODUCED (strict xfail)')} xfail",
-              f"{sum(v.startswith('SKIPPED') for v in verdicts)} skipped")
+    inconclusive = sum(1 for arm in arms if is_failed(arm["verdict"])
+                       and (primary_check(arm) or {}).get("outcome") == Outcome.INCONCLUSIVE)
+    counts = (f"{verdicts.count(Verdict.SUPPORTED)} supported",
+              f"{verdicts.count(Verdict.NOT_SUPPORTED_AS_EXPECTED)} not supported as expected",
+              f"{sum(map(is_failed, verdicts))} failed ({inconclusive} inconclusive)",
+              f"{verdicts.count(Verdict.NOT_REPRODUCED)} xfail",
+              f"{sum(map(is_skipped, verdicts))} skipped")
     other = len(verdicts) - sum(int(c.split()[0]) for c in counts)
     crashed = sum(1 for arm in arms if arm.get("crashes"))
     return ("claim arms: " + " / ".join(counts) + (f" / {other} other" if other else "")

@@ -7,10 +7,6 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import random
-import sys
-
-import numpy as np
 
 
 def derive(base: int, *parts: object) -> int:
@@ -40,15 +36,3 @@ class SeedFamily:
 
     def seeds(self, base: int, count: int) -> list[int]:
         return claim_seeds(base, self.name, count)
-
-
-def seed_everything(seed: int) -> None:
-    """Seed torch, numpy's legacy global RNG and random (for code that reads global state).
-
-    torch is seeded when it has been imported, which every module that uses it does at its top (a
-    run of claims without torch never pays for importing it).
-    """
-    random.seed(seed)
-    np.random.seed(seed % (2**32))
-    if "torch" in sys.modules:
-        sys.modules["torch"].manual_seed(seed)

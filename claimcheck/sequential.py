@@ -39,11 +39,10 @@ import numpy as np
 
 from claimcheck.lazy import LazyModule
 from claimcheck.stats import StatResult
+from claimcheck.verdicts import Outcome
 
 sps = LazyModule("scipy.stats")
 
-SUPPORTED, NOT_SUPPORTED, INCONCLUSIVE = "SUPPORTED", "NOT SUPPORTED", "INCONCLUSIVE"
-OUTCOMES = (SUPPORTED, NOT_SUPPORTED, INCONCLUSIVE)
 LOOK_MULTIPLES = (1, 2, 3, 4, 5)
 # Share of alpha spent at each look: equal. For the sign test at alpha 0.01 and 5 -> 25 seeds this gives power
 # 0.916 at the design effect (84% of seeds above the minimum effect, dz = 1 for normal values), computed
@@ -103,7 +102,7 @@ class Schedule:
 class Decision:
     """The outcome of one sequential check and the trail of looks that led to it."""
 
-    outcome: str
+    outcome: Outcome
     result: StatResult               # the test at the deciding look
     n: int                           # seeds used
     max_seeds: int
@@ -123,13 +122,13 @@ def decide(test: Callable[[int], StatResult], schedule: Schedule) -> Decision:
         trail.append({"n": n, "p": result.p_value, "alpha_k": a_k, "p_futility": result.p_futility,
                       "beta_k": b_k})
         if result.p_value < a_k:
-            return Decision(SUPPORTED, result, n, schedule.max_seeds, trail, log_margin(a_k, result.p_value))
+            return Decision(Outcome.SUPPORTED, result, n, schedule.max_seeds, trail, log_margin(a_k, result.p_value))
         if result.p_futility is not None and result.p_futility < b_k:
-            return Decision(NOT_SUPPORTED, result, n, schedule.max_seeds, trail,
+            return Decision(Outcome.NOT_SUPPORTED, result, n, schedule.max_seeds, trail,
                             log_margin(b_k, result.p_futility))
     margin = -min(log_margin(result.p_value, a_k),
                   log_margin(result.p_futility, b_k) if result.p_futility is not None else math.inf)
-    return Decision(INCONCLUSIVE, result, n, schedule.max_seeds, trail, margin,
+    return Decision(Outcome.INCONCLUSIVE, result, n, schedule.max_seeds, trail, margin,
                     seeds_needed(result, schedule.alpha_at(len(schedule.looks) - 1, result.alpha)))
 
 

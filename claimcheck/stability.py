@@ -18,8 +18,8 @@ from pathlib import Path
 
 from claimcheck.config import DEFAULT_SEED_BASE
 from claimcheck.files import atomic_write_text
+from claimcheck.verdicts import fails_the_run
 
-PASSING = ("SUPPORTED", "not supported (as expected)", "NOT REPRODUCED (strict xfail)")
 EXIT_CODES = """exit status:
   0  every claim arm gave its expected verdict (or was skipped) under every base, with no flip
   1  an arm flipped between bases or failed under some base (the table is written)
@@ -67,7 +67,7 @@ def sweep_table(results: dict[int, dict]) -> dict:
                      "seeds": {str(b): (c["seeds"] if c else None) for b, c in cells.items()},
                      "smallest_margin": min(margins) if margins else None,
                      "flip": len(verdicts) > 1,
-                     "failed": any(v not in PASSING and not v.startswith("SKIPPED") for v in verdicts)})
+                     "failed": any(map(fails_the_run, verdicts))})
     return {"bases": bases, "arms": rows, "flips": sum(r["flip"] for r in rows),
             "failed_arms": sum(r["failed"] for r in rows),
             "green_rate": {str(b): doc["run"].get("green_rate") for b, doc in results.items()}}

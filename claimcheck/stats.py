@@ -34,6 +34,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from claimcheck.lazy import LazyModule
+from claimcheck.verdicts import Outcome
 
 special = LazyModule("scipy.special")
 stats = LazyModule("scipy.stats")
@@ -81,7 +82,7 @@ class StatResult:
 
     def describe(self) -> str:
         """A multi-line explanation printed on failure and in the report."""
-        lines = [f"{self.name}: {'SUPPORTED' if self.supported else 'NOT SUPPORTED'}",
+        lines = [f"{self.name}: {Outcome.SUPPORTED if self.supported else Outcome.NOT_SUPPORTED}",
                  f"  test: {self.test}"]
         if self.estimand:
             lines.append(f"  estimand: {self.estimand}")

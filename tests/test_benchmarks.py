@@ -17,19 +17,19 @@ import torch
 
 from fixtures import datasets
 from fixtures.training import TrainSpec, train, train_stacked
+from fixtures.training.seed_stack import can_stack
 from models.mlp import MLPConfig
 from models.residual import ConvNetConfig, ResMLPConfig
-from models.seed_stack import can_stack
 
 SEEDS = list(range(5))           # a standard first look
 SMOKE_N_TRAIN = 256              # ordinary runs (benchmarks disabled) train on a fifth of each split, once
 SPEC = TrainSpec(epochs=1, lr=1e-3, batch_size=64)
-# One architecture per kind of model family the claims train (what `ModelZoo.stackable` decides on). Measured on
-# the full splits, one thread, one epoch after a warm-up, sequential time / stacked time (stacked layers,
-# models/seed_stack.py), 5 and 10 seeds: 64-128-128-10 MLP 1.7-1.9x, 16-block BN residual MLP 1.4-2.0x, 12 x 64 MLP
-# 1.8-2.0x, 6-block BN plain MLP 2.2-3.2x, 64-512-512-10 MLP 0.95-1.04x. The 32-channel residual CNN is timed one
-# seed at a time only: its convolutions are compute-bound (stacked with vmap, 0.88-1.0x), and train_stacked takes
-# conv-free models only.
+# One architecture per kind of model family the claims train (what `ModelZoo.stackable` decides on). Measured on the
+# full splits, one thread, one epoch after a warm-up, sequential time / stacked time (stacked layers,
+# fixtures/training/seed_stack.py), 5 and 10 seeds: 64-128-128-10 MLP 1.7-1.9x, 16-block BN residual MLP 1.4-2.0x,
+# 12 x 64 MLP 1.8-2.0x, 6-block BN plain MLP 2.2-3.2x, 64-512-512-10 MLP 0.95-1.04x. The 32-channel residual CNN is
+# timed one seed at a time only: its convolutions are compute-bound (stacked with vmap, 0.88-1.0x), and train_stacked
+# takes conv-free models only.
 FAMILIES = {
     "mlp-128x128": (MLPConfig(64, (128, 128), 10), False),
     "bn-residual-mlp-16x64": (ResMLPConfig(64, 64, 16, 10), False),
@@ -84,14 +84,14 @@ def features():
 
 @pytest.mark.benchmark(group="engine-cka-2000x128")
 def test_benchmark_linear_cka(benchmark, features):
-    from claims.section4.representations import linear_cka
+    from claims.shared.representations import linear_cka
 
     assert 0 < benchmark(linear_cka, *features) <= 1
 
 
 @pytest.mark.benchmark(group="engine-cka-2000x128")
 def test_benchmark_debiased_cka_in_minibatches(benchmark, features):
-    from claims.section4.representations import debiased_cka
+    from claims.shared.representations import debiased_cka
 
     assert benchmark(debiased_cka, *features, batch_size=500) <= 1
 

@@ -115,7 +115,7 @@ def test_a_model_entry_with_wrong_keys_or_shapes_is_rebuilt(tmp_path):
 def test_the_zoo_stacks_seeds_where_stacking_pays_and_trains_a_bn_net_stacked_once_per_look(tmp_path):
     import dataclasses
 
-    from claims.section6.resolution import MULTIRES
+    from claims.shared.resolution import MULTIRES
     from models.mlp import MLPConfig
     from models.proposals import WarmupCosine
     from models.residual import ConvNetConfig, ResMLPConfig

@@ -7,7 +7,7 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from claims.section4.representations import (
+from claims.shared.representations import (
     cka_matrix,
     debiased_cka,
     layer_outputs,

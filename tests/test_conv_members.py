@@ -8,7 +8,7 @@ from claims.section5.conv_members import CNNMembersConfig, MemberCNN, ReferenceC
 from claims.section5.deficits import MemberWindows, Window, pool_blur, random_shift
 from fixtures.datasets import Split
 from fixtures.training import TrainSpec, train
-from models.stacked import stacked_cross_entropy
+from fixtures.training.stacked_members import stacked_cross_entropy
 
 
 def test_the_reference_cnn_has_the_mnist1d_packages_size():

@@ -6,8 +6,8 @@ import dataclasses
 import torch
 
 from claims.section5.deficits import MemberWindows, StepDecay, Window, deficit_mask
+from fixtures.training.stacked_members import StackedCrossEntropy, stacked_cross_entropy
 from models.mlp import MLPConfig
-from models.stacked import StackedCrossEntropy, stacked_cross_entropy
 
 
 def test_deficit_mask_flags_each_condition_in_its_window():

@@ -1,11 +1,11 @@
-"""Unit tests of claims/section1/feature_space.py (1.2-1.4 helpers)."""
+"""Unit tests of claims/shared/feature_space.py (1.2-1.4 helpers)."""
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
 from claimcheck.lazy import LazyModule
-from claims.section1.feature_space import (
+from claims.shared.feature_space import (
     CLASS_MEAN_GID,
     OVERALL_MEAN_GID,
     class_means,

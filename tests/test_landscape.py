@@ -1,4 +1,4 @@
-"""Unit tests of the loss-landscape helpers (claims/section6/landscape.py)."""
+"""Unit tests of the loss-landscape helpers (claims/section6/landscape.py, claims/shared/model_state.py)."""
 from __future__ import annotations
 
 import numpy as np
@@ -7,6 +7,7 @@ import torch
 from torch.nn import functional as F
 
 from claims.section6 import landscape as ls
+from claims.shared.model_state import same_state, state_snapshot
 from models.residual import ResMLPConfig
 
 
@@ -47,11 +48,11 @@ def test_directions_are_reproducible_and_raw_ones_are_not_normalized():
 @pytest.mark.parametrize("train_mode", [False, True])
 def test_loss_grid_never_mutates_the_model(train_mode):
     model = small_model(train_mode)
-    snapshot = ls.state_snapshot(model)
+    snapshot = state_snapshot(model)
     x, y = data()
     dirs = [ls.random_direction(model, seed=s) for s in (1, 2)]
     ls.surface_2d(model, *dirs, np.linspace(-1, 1, 5), x, y)
-    assert ls.same_state(model, snapshot)
+    assert same_state(model, snapshot)
     assert model.training is train_mode
 
 
@@ -90,12 +91,12 @@ def test_curvature_minimum_and_nonconvexity_on_known_functions():
 
 def test_rescaled_copy_keeps_the_function_and_the_original():
     model = small_model()
-    snapshot = ls.state_snapshot(model)
+    snapshot = state_snapshot(model)
     scaled = ls.rescaled_copy(model, [0.3, 4.0, 2.0])
     x, _ = data()
     with torch.no_grad():
         assert torch.allclose(scaled(x), model(x), rtol=1e-3, atol=1e-3)
-    assert ls.same_state(model, snapshot)
+    assert same_state(model, snapshot)
     assert not torch.equal(scaled.blocks[1].f[0].weight, model.blocks[1].f[0].weight)
     with pytest.raises(ValueError):
         ls.rescaled_copy(model, [1.0, 2.0])

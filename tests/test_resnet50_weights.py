@@ -132,3 +132,28 @@ def test_pytest_reports_a_usage_error_naming_the_flag_without_a_traceback(projec
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines([f"*--resnet50-weights*{message}*"])
     assert "Traceback" not in result.stderr.str() + result.stdout.str()
+
+
+def test_a_weights_file_inside_the_project_may_be_given_as_a_separate_word(project):
+    weights = project.path / "weights.pth"
+    weights.write_text("not a checkpoint")
+    result = project.runpytest_inprocess("--resnet50-weights", str(weights), "--claims-cache",
+                                         str(project.path / "cache"))
+    assert result.ret == pytest.ExitCode.USAGE_ERROR, "the plugin parsed it (pytest.ini was read)"
+    result.stderr.fnmatch_lines(["*--resnet50-weights*does not load as a state dict with weights_only=True*"])
+
+
+def test_the_weights_file_joins_the_run_identity(project, tmp_path):
+    from claimcheck.identity import file_identity
+
+    weights = tmp_path / "elsewhere" / "r50.pth"      # outside the project: given with "=" (README, "Options")
+    weights.parent.mkdir()
+    weights.write_bytes(saved(resnet50_state()))
+    project.makeini((project.path / "tox.ini").read_text() + "\nclaims_title = weights\n")   # active from the start
+    project.makeconftest("def pytest_sessionfinish(session):\n"
+                         "    from claimcheck.session import session_key\n"
+                         "    print('IDENTITY', dict(session.config.stash[session_key].run.project_identity))\n")
+    result = project.runpytest_inprocess(f"--resnet50-weights={weights}", "--claims-cache",
+                                         str(project.path / "cache"), "-s")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines([f"*IDENTITY {{'resnet50_weights': '{file_identity(weights)}'}}*"])

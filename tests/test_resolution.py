@@ -8,7 +8,6 @@ from torch import nn
 
 from claims.section6 import imagenet
 from claims.section6.imagenet import IMAGES_ENV, LIMIT_ENV, ImageNetFiles, imagenet_files_from
-from claims.section6.resolution import Augment, flops, resize
 from claims.section6.resolution_predictor import (
     best_resolution,
     best_static_mix,
@@ -17,6 +16,7 @@ from claims.section6.resolution_predictor import (
     relative_cost,
 )
 from claims.section6.separability import LAYERS, layer_features, separability
+from claims.shared.resolution import Augment, flops, resize
 from models.fully_conv import FullyConvConfig, disallowed_modules, has_linear
 from models.residual import ConvNetConfig
 

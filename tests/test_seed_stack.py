@@ -1,13 +1,13 @@
-"""models.seed_stack: S models as one module of stacked Linear and BatchNorm1d layers."""
+"""fixtures.training.seed_stack: S models as one module of stacked Linear and BatchNorm1d layers."""
 from __future__ import annotations
 
 import pytest
 import torch
 from torch import nn
 
+from fixtures.training.seed_stack import SeedBatchNorm1d, SeedLinear, can_stack, stack_seeds, unstack_into
 from models.mlp import MLPConfig
 from models.residual import ConvNetConfig, ResMLPConfig
-from models.seed_stack import SeedBatchNorm1d, SeedLinear, can_stack, stack_seeds, unstack_into
 
 # A slice of a batched matmul is the matmul F.linear does: measured bit-identical here; another processor may
 # pick different kernels for the two, hence a float tolerance.

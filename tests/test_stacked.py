@@ -8,8 +8,8 @@ import torch
 
 from fixtures.datasets import Split
 from fixtures.training import TrainSpec, train
+from fixtures.training.stacked_members import StackedMembers, stacked_cross_entropy
 from models.mlp import MLPConfig
-from models.stacked import StackedMembers, stacked_cross_entropy
 
 
 def members(count=3, seed=0):

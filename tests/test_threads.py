@@ -5,7 +5,7 @@ import pytest
 import torch
 from threadpoolctl import threadpool_info
 
-from claimcheck.plugin import CPU_THREADS_PER_PROCESS
+from claimcheck.global_state import CPU_THREADS_PER_PROCESS
 
 
 def test_cpu_runs_use_one_thread_per_process(run_config):

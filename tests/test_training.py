@@ -1,11 +1,16 @@
 """The training loop: seeded determinism, foreach optimizers, and stacked seeds equal to sequential training."""
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 import torch
 
+from claimcheck.memo import keyable
+from claimcheck.store import Store
 from fixtures import datasets
 from fixtures.training import TrainSpec, evaluate, make_optimizer, predict_logits, train, train_stacked
+from fixtures.zoo import DataSpec, Recipe
 from models.mlp import MLPConfig
 from models.proposals import ConfidencePenalizedCE
 from models.residual import ResMLPConfig
@@ -96,6 +101,41 @@ def test_stacked_early_stopping_stops_each_seed_where_sequential_training_stops_
     for m_seq, m_stk in zip(sequential, stacked):
         diff = max((p - q).abs().max().item() for p, q in zip(m_seq.parameters(), m_stk.parameters()))
         assert diff < PARAM_TOL, diff
+
+
+def test_stopping_at_a_training_loss_stops_each_seed_at_the_first_epoch_at_or_below_it():
+    """TrainSpec.stop_at_train_loss (6.5's twins): the loss of the whole training split in eval mode, recorded in
+    History.train_eval_loss; a seed keeps the state of its stopping epoch, stacked or not."""
+    target = 0.5
+    spec = TrainSpec(epochs=30, lr=1e-2, batch_size=64, stop_at_train_loss=target)
+    config = MLPConfig(64, (8,), 10)
+    data = datasets.digits(3).subset_train(300).standardized()
+    sequential, stacked = ([_seeded(config, s) for s in SEEDS] for _ in range(2))
+    seq_hist = [train(m, data, spec, seed=s) for m, s in zip(sequential, SEEDS)]
+    stk_hist = train_stacked(stacked, [data] * len(SEEDS), spec, seeds=SEEDS)
+    epochs = [h.epochs_run for h in seq_hist]
+    assert len(set(epochs)) > 1 and max(epochs) < spec.epochs, epochs   # measured: 10, 9 and 9 epochs
+    assert [h.epochs_run for h in stk_hist] == epochs
+    for model, h_seq, h_stk in zip(sequential, seq_hist, stk_hist):
+        assert len(h_seq.train_eval_loss) == len(h_seq.train_acc) == h_seq.epochs_run and not h_seq.test_acc
+        assert h_seq.train_eval_loss[-1] <= target < min(h_seq.train_eval_loss[:-1])
+        assert h_seq.train_eval_loss[-1] == evaluate(model, data.x_train, data.y_train)[0]
+        assert h_seq.train_eval_loss == pytest.approx(h_stk.train_eval_loss, rel=1e-5)
+    for m_seq, m_stk in zip(sequential, stacked):
+        diff = max((p - q).abs().max().item() for p, q in zip(m_seq.parameters(), m_stk.parameters()))
+        assert diff < PARAM_TOL, diff
+
+
+def test_stop_at_train_loss_enters_a_cache_key_only_when_it_is_set():
+    """The field came after models were cached: unset, a TrainSpec and a Recipe key as they did without it."""
+    spec = TrainSpec(epochs=2, lr=1e-3, batch_size=8)
+    before = {k: v for k, v in dataclasses.asdict(spec).items() if k != "stop_at_train_loss"}
+    assert spec.spec() == before and keyable(spec) == {"type": "TrainSpec", **before}
+    recipe = Recipe(arch=CONFIG, data=DataSpec("digits"), train=spec)
+    assert recipe.spec()["train"] == before
+    stopping = dataclasses.replace(spec, stop_at_train_loss=0.01)
+    assert stopping.spec() == {**before, "stop_at_train_loss": 0.01}
+    assert Store.key(dataclasses.replace(recipe, train=stopping).spec()) != Store.key(recipe.spec())
 
 
 def test_stacked_training_with_a_schedule_and_a_custom_loss_equals_sequential_training():

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from claimcheck.evidence import Card
-from claims.section3.variants import trained_variants
+from claims.shared.variants import trained_variants
 from fixtures.training import TrainSpec
 from fixtures.zoo import DataSpec, Recipe
 from models.mlp import MLPConfig

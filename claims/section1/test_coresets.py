@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from claimcheck import stats
-from claimcheck.evidence import Card, claim
+from claimcheck.evidence import Arm, Card, claim
 from claimcheck.memo import measurement
 from claimcheck.seeds import derive
 from claims import families
@@ -97,7 +97,7 @@ def measure(zoo, seed: int, control: bool) -> dict[str, float | list[float]]:
 
 @claim(CARD)
 def test_k_center_core_set_covers_digits_better_and_trains_a_more_accurate_1nn_than_random(arm, evidence, zoo):
-    control = arm == "control"
+    control = arm is Arm.CONTROL
 
     def per_split(seeds: list[int]) -> dict[str, list[float]]:
         runs = [measure(zoo, s, control) for s in seeds]
@@ -113,7 +113,7 @@ def test_k_center_core_set_covers_digits_better_and_trains_a_more_accurate_1nn_t
         name=f"1-NN test accuracy from the selected {K} exceeds random subsets' by more than {MIN_GAIN:g}",
         labels=("selected", "random")))
     col = per_seed.upto(len(per_seed.seeds))
-    evidence.measure("per_seed", col)
+    evidence.record_value("per_seed", col)
     if not control:
         radii, bounds = np.concatenate(col["radii"]), np.concatenate(col["lower_bounds"])
         evidence.check(stats.holds_in_every_case(

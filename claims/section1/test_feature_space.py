@@ -9,7 +9,7 @@ from claimcheck import stats
 from claimcheck.evidence import Card, claim
 from claimcheck.lazy import LazyModule
 from claimcheck.seeds import SeedFamily
-from claims.section1.feature_space import (
+from claims.shared.feature_space import (
     CLASS_MEAN_GID,
     OVERALL_MEAN_GID,
     class_means,
@@ -63,7 +63,7 @@ def check_plotted_means(evidence, ax, x2: np.ndarray, y: np.ndarray, what: str) 
     classes, means = class_means(x2, y)
     drawn_class, drawn_mu = plotted_points(ax, CLASS_MEAN_GID), plotted_points(ax, OVERALL_MEAN_GID)[0]
     err = max(float(np.abs(drawn_class - means).max()), float(np.abs(drawn_mu - sample_mean(x2)).max()))
-    evidence.measure(f"{what}_plotted_mean_max_abs_error", err)
+    evidence.record_value(f"{what}_plotted_mean_max_abs_error", err)
     evidence.check(stats.exact(err <= TOL * (1 + np.abs(x2).max()), n=len(classes) + 1,
                                name=f"plotted overall and class means are the 1.2 means ({what})",
                                detail=f"max |plotted - computed| = {err:.3g}"))
@@ -102,7 +102,7 @@ def test_pca_projection_preserves_class_means_and_reports_its_retained_variance(
     x, y = labelled_blobs(FIGURE_DATA["n"], HIGH_M, FIGURE_DATA["k"], seed=figure_seed(evidence))
     pca = decomposition.PCA(n_components=2).fit(x)
     ratio = pca.explained_variance_ratio_
-    evidence.measure("figure_explained_variance_ratio", ratio.tolist())
+    evidence.record_value("figure_explained_variance_ratio", ratio.tolist())
     fig, ax = plt.subplots(figsize=(6, 5))
     plot_feature_space(ax, pca.transform(x), y, farthest=True, xlabel=f"PC1 ({100 * ratio[0]:.0f}% of variance)",
                        ylabel=f"PC2 ({100 * ratio[1]:.0f}% of variance)",

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from claimcheck import stats
-from claimcheck.evidence import Card, claim
+from claimcheck.evidence import Arm, Card, claim
 from claimcheck.memo import measurement
 from claims import families
 
@@ -146,14 +146,14 @@ def cv_accuracies(zoo, seeds: list[int], inside_folds: bool) -> list[float]:
 
 @claim(CARD)
 def test_exercise_code_scores_chance_before_and_after_the_fix_and_the_scaler_leak_is_negligible(arm, evidence, zoo):
-    signal = SIGNAL_FRACTION if arm == "control" else 0.0
+    signal = SIGNAL_FRACTION if arm is Arm.CONTROL else 0.0
     per_seed = evidence.per_seed(lambda seeds: exercise_runs(zoo, seeds, signal), family=families.LEAKAGE_SIMULATIONS)
     for name in MODELS:
         for scaler in ("leaky", "fixed"):
             evidence.check_over_seeds(per_seed, lambda v, key=f"{name} {scaler}": stats.equivalent(
                 v[key], reference=CHANCE, margin=CHANCE_MARGIN, alpha=ALPHA, label=f"{key} accuracy",
                 name=f"{name} {scaler}-scaler test accuracy is chance (1/5) within +/-{CHANCE_MARGIN:g}"))
-        if arm == "claim":
+        if arm is Arm.CLAIM:
             evidence.check_over_seeds(per_seed, lambda v, name=name: stats.equivalent(
                 np.subtract(v[f"{name} leaky"], v[f"{name} fixed"]), reference=0.0, margin=LEAK_MARGIN,
                 alpha=ALPHA, label="leaky - fixed",
@@ -168,10 +168,10 @@ def test_exercise_code_scores_chance_before_and_after_the_fix_and_the_scaler_lea
 
 @claim(CARD)
 def test_selecting_features_on_all_data_before_cross_validation_inflates_accuracy(arm, evidence, zoo):
-    inside_folds = arm == "control"
+    inside_folds = arm is Arm.CONTROL
     per_seed = evidence.per_seed(lambda seeds: {"cv accuracy": cv_accuracies(zoo, seeds, inside_folds)},
                                  family=families.LEAKAGE_SIMULATIONS)
     decision = evidence.check_over_seeds(per_seed, lambda v: stats.greater_than(
         v["cv accuracy"], reference=0.5, min_effect=MIN_INFLATION, alpha=ALPHA, label="cv accuracy",
         name=f"CV accuracy exceeds the true accuracy (0.5) by > {MIN_INFLATION:g}"))
-    evidence.measure("cv_accuracy", per_seed.upto(decision.n)["cv accuracy"])
+    evidence.record_value("cv_accuracy", per_seed.upto(decision.n)["cv accuracy"])

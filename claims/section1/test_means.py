@@ -7,8 +7,8 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from claimcheck import stats
-from claimcheck.evidence import Card, claim
-from claims.section1.feature_space import class_means, farthest_per_class, sample_mean
+from claimcheck.evidence import Arm, Card, claim
+from claims.shared.feature_space import class_means, farthest_per_class, sample_mean
 
 CARD = Card(
     id="1.2",
@@ -60,7 +60,7 @@ def data(max_n: int = 60, max_m: int = 6, max_k: int = 6):
 
 @claim(CARD)
 def test_vectorized_means_and_farthest_samples_equal_their_definitions(arm, evidence):
-    mean_of_means = weighted_mean_of_class_means if arm == "claim" else unweighted_mean_of_class_means
+    mean_of_means = weighted_mean_of_class_means if arm is Arm.CLAIM else unweighted_mean_of_class_means
     examples = evidence.profile.examples
 
     @stats.property_settings(examples)

@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 from scipy.linalg import null_space
 
 from claimcheck import stats
-from claimcheck.evidence import Card, claim
+from claimcheck.evidence import Arm, Card, claim
 from claimcheck.seeds import derive
 from claims.section1.sample_size import REMEDIES, fit_centred, min_norm, min_norm_dual, ridge
 
@@ -97,7 +97,7 @@ def held_out_r2(seed: int, informative: bool) -> dict[str, float]:
 
 @claim(CARD)
 def test_each_remedy_predicts_held_out_data_better_than_the_mean_when_m_exceeds_n(arm, evidence):
-    informative = arm == "claim"
+    informative = arm is Arm.CLAIM
 
     def r2(seeds: list[int]) -> dict[str, list[float]]:
         runs = [held_out_r2(derive(s, "problem"), informative) for s in seeds]

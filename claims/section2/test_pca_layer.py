@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from claimcheck import stats
-from claimcheck.evidence import Card, claim
+from claimcheck.evidence import Arm, Card, claim
 from claimcheck.lazy import LazyModule
 from claimcheck.memo import measurement
 from models.linear_maps import pca_inverse_layer, pca_layer
@@ -59,7 +59,7 @@ def course_example_matches(zoo, n: int, m: int, center: bool) -> tuple[bool, flo
 
 @claim(CARD)
 def test_pca_transform_equals_a_linear_layer_with_centring_bias(arm, evidence, zoo):
-    center = arm == "claim"
+    center = arm is Arm.CLAIM
     examples = evidence.profile.examples
 
     @stats.property_settings(examples)
@@ -79,6 +79,6 @@ def test_pca_transform_equals_a_linear_layer_with_centring_bias(arm, evidence, z
                                         examples=examples))
     n, m = (evidence.profile.samples(s) for s in COURSE_SHAPE)
     ok, err = course_example_matches(zoo, n, m, center)
-    evidence.measure("course_example_max_abs_error", err)
+    evidence.record_value("course_example_max_abs_error", err)
     evidence.check(stats.exact(ok, name=f"course example ({n} x {m}, k=2)", n=n,
                                detail=f"max |layer - transform| = {err:.3g} (tolerance {ATOL})"))

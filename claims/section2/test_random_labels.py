@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from claimcheck import stats
-from claimcheck.evidence import Card, claim
+from claimcheck.evidence import Arm, Card, claim
 from claimcheck.lazy import LazyModule
 from claimcheck.seeds import SeedFamily
 from claims import families
@@ -85,21 +85,21 @@ def fits(zoo, widths: tuple[int, ...], labels: str, seeds: list[int]) -> dict[st
 
 @claim(CARD)
 def test_overparameterized_mlp_fits_random_labels_but_not_a_narrow_one(arm, evidence, zoo):
-    widths = WIDE if arm == "claim" else NARROW
+    widths = WIDE if arm is Arm.CLAIM else NARROW
     labels = ("shuffled", "true")
 
-    def measure(seeds: list[int]) -> dict[str, list]:
+    def values_for(seeds: list[int]) -> dict[str, list]:
         return {f"{key} {label}": values for label in labels
                 for key, values in fits(zoo, widths, label, seeds).items()}
 
-    per_seed = evidence.per_seed(measure, family=families.RANDOM_LABELS)
+    per_seed = evidence.per_seed(values_for, family=families.RANDOM_LABELS)
     evidence.note(f"parameters: {parameter_count(MLPConfig(64, widths, 10).build()):,} for {N_TRAIN} training samples")
     evidence.check_over_seeds(per_seed, lambda v: stats.rate_over_seeds(
         v["fitted shuffled"], min_rate=FIT_MIN_RATE, design_rate=FIT_DESIGN_RATE, alpha=ALPHA,
         values={"final train accuracy": v["train accuracy shuffled"]},
         name=f"MLP {widths} reaches 100% training accuracy on random labels within {MAX_EPOCHS} epochs "
              f"in more than {FIT_MIN_RATE:.0%} of the seeds"))
-    if arm == "claim":
+    if arm is Arm.CLAIM:
         _check_chance_and_slowdown(evidence, per_seed)
         noisy_curves = _check_label_noise(evidence, zoo)
     else:
@@ -107,10 +107,10 @@ def test_overparameterized_mlp_fits_random_labels_but_not_a_narrow_one(arm, evid
             v["test accuracy true"], reference=NORMAL_ACC, min_effect=0.0, alpha=ALPHA, label="test accuracy",
             name=f"the narrow MLP trains normally on the true labels (test accuracy > {NORMAL_ACC:g})"), expect=True)
     values = per_seed.upto(len(per_seed.seeds))
-    what = "MLP 512-512" if arm == "claim" else f"width {NARROW[0]}"
+    what = "MLP 512-512" if arm is Arm.CLAIM else f"width {NARROW[0]}"
     groups = {f"{'random' if label == 'shuffled' else 'true'} labels, {what}": values[f"curve {label}"]
               for label in labels}
-    if arm == "claim":
+    if arm is Arm.CLAIM:
         groups[f"{NOISE}% noisy labels, {what} ({len(noisy_curves)} seeds)"] = noisy_curves
     _plot(evidence, groups)
 
@@ -131,13 +131,13 @@ def _check_chance_and_slowdown(evidence, per_seed) -> None:
 
 def _check_label_noise(evidence, zoo) -> list[list[float]]:
     """The 'harmful under label noise' check; returns the noisy runs' training-accuracy curves."""
-    def measure(seeds: list[int]) -> dict[str, list]:
+    def values_for(seeds: list[int]) -> dict[str, list]:
         clean, noisy = (fits(zoo, WIDE, labels, seeds) for labels in ("true", f"noisy-{NOISE}"))
         return {"test accuracy clean": clean["test accuracy"], "test accuracy noisy": noisy["test accuracy"],
                 "train accuracy noisy": noisy["train accuracy"], "epochs noisy": noisy["epochs"],
                 "curve noisy": noisy["curve"]}
 
-    per_seed = evidence.per_seed(measure, family=LABEL_NOISE)
+    per_seed = evidence.per_seed(values_for, family=LABEL_NOISE)
     evidence.check_over_seeds(per_seed, lambda v: stats.paired_greater(
         v["test accuracy clean"], v["test accuracy noisy"], min_effect=MIN_HARM, alpha=ALPHA,
         name=f"harmful under label noise: fitting {NOISE}% corrupted labels costs > {MIN_HARM:g} test accuracy",

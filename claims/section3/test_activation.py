@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from scipy.special import expit, lambertw
 
 from claimcheck import stats
-from claimcheck.evidence import Card, claim
+from claimcheck.evidence import Arm, Card, claim
 from claims import families
 from fixtures.training import TrainSpec, evaluate
 from fixtures.zoo import DataSpec, Recipe
@@ -91,8 +91,8 @@ def test_swish_has_its_closed_form_minimum_and_tends_to_relu_and_to_x_over_2(arm
 
 @claim(CARD)
 def test_swish_mlp_is_not_worse_than_relu_on_mnist1d(arm, evidence, zoo):
-    epochs = max(evidence.profile.epochs(BASE_EPOCHS), MIN_EPOCHS)
-    name, param = ("swish", 1.0) if arm == "claim" else LINEAR
+    epochs = evidence.profile.epochs(BASE_EPOCHS, at_least=MIN_EPOCHS)
+    name, param = ("swish", 1.0) if arm is Arm.CLAIM else LINEAR
 
     def accuracies(seeds: list[int]) -> dict[str, list[float]]:
         acc = {}
@@ -108,6 +108,6 @@ def test_swish_mlp_is_not_worse_than_relu_on_mnist1d(arm, evidence, zoo):
     evidence.check_over_seeds(per_seed, lambda acc: stats.greater_than(
         acc[name], reference=CHANCE, min_effect=MIN_ABOVE_CHANCE, alpha=ALPHA, label=f"{name} test accuracy",
         name=f"the {name} MLP trains: test accuracy above chance + {MIN_ABOVE_CHANCE:g}"), expect=True)
-    acc = per_seed.upto(decision.n)
+    seeds, acc = per_seed.used_by(decision)
     evidence.table(f"MNIST-1D test accuracy after {epochs} epochs", ["seed", "relu", f"{name} ({param})"],
-                   [[s, r, a] for s, r, a in zip(per_seed.seeds, acc["relu"], acc[name])])
+                   [[s, r, a] for s, r, a in zip(seeds, acc["relu"], acc[name])])

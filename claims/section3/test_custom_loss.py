@@ -8,11 +8,11 @@ from hypothesis import strategies as st
 from torch.nn import functional as F
 
 from claimcheck import stats
-from claimcheck.evidence import Card, claim
+from claimcheck.evidence import Arm, Card, claim
 from claimcheck.seeds import derive
 from claims import families
 from claims.section3.calibration import ECE_BINS, expected_calibration_error, mean_confidence
-from claims.section3.variants import trained_variants
+from claims.shared.variants import trained_variants
 from fixtures.training import TrainSpec, predict_logits
 from fixtures.zoo import DataSpec, Recipe
 from models.mlp import MLPConfig
@@ -103,12 +103,12 @@ def calibration(trained) -> dict[str, float]:
 
 @claim(CARD)
 def test_confidence_penalty_lowers_confidence_and_calibration_error_of_an_mnist1d_mlp(arm, evidence, zoo):
-    base = recipe(max(evidence.profile.epochs(BASE_EPOCHS), MIN_EPOCHS))
-    tag = f"beta={BETA}" if arm == "claim" else "CE replicate"
+    base = recipe(evidence.profile.epochs(BASE_EPOCHS, at_least=MIN_EPOCHS))
+    tag = f"beta={BETA}" if arm is Arm.CLAIM else "CE replicate"
 
     def metrics(seeds: list[int]) -> dict[str, list[float]]:
         plain = [calibration(t) for t in zoo.trained_many(base, seeds)]   # a look's seeds trained stacked
-        if arm == "claim":
+        if arm is Arm.CLAIM:
             other = [calibration(t) for t in trained_variants(zoo, base, seeds, loss=ConfidencePenalizedCE(BETA))]
         else:   # an independent cross-entropy run per seed: its own initialization and batch order
             other = [calibration(t) for t in zoo.trained_many(base, [derive(s, "replicate") for s in seeds])]
@@ -120,7 +120,7 @@ def test_confidence_penalty_lowers_confidence_and_calibration_error_of_an_mnist1
         evidence.check_over_seeds(per_seed, lambda v, key=key: stats.paired_greater(
             v[f"{key} CE"], v[f"{key} {tag}"], min_effect=MIN_DROP, alpha=ALPHA,
             name=f"{tag} lowers the mean test {key} by more than {MIN_DROP}", labels=("CE", tag)))
-    if arm == "claim":
+    if arm is Arm.CLAIM:
         evidence.check_over_seeds(per_seed, lambda v: stats.non_inferior(
             v[f"accuracy {tag}"], v["accuracy CE"], margin=MARGIN, alpha=ALPHA, labels=(tag, "CE"),
             name=f"{tag}: test accuracy at most {MARGIN * 100:g} points below cross-entropy's"))

@@ -6,7 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from claimcheck import stats
-from claimcheck.evidence import Card, claim
+from claimcheck.evidence import Arm, Card, claim
 
 CARD = Card(
     id="3.2",
@@ -45,7 +45,7 @@ def derivative_without_square_path(b: float) -> float:
 
 @claim(CARD)
 def test_autograd_gives_dg_db_equal_to_444_plus_300b(arm, evidence):
-    formula = hand_derivative if arm == "claim" else derivative_without_square_path
+    formula = hand_derivative if arm is Arm.CLAIM else derivative_without_square_path
 
     @stats.property_settings(evidence.profile.examples)
     @given(a=st.floats(-1e3, 1e3), o=st.floats(-1e3, 1e3))

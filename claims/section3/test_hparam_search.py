@@ -8,7 +8,7 @@ import numpy as np
 from matplotlib.lines import Line2D
 
 from claimcheck import stats
-from claimcheck.evidence import Card, claim
+from claimcheck.evidence import Arm, Card, claim
 from claimcheck.lazy import LazyModule
 from claimcheck.memo import measurement
 from claimcheck.seeds import derive
@@ -177,9 +177,9 @@ def held_out_errors(zoo, seeds: list[int], epochs: int, width: int, shuffled: bo
     return out
 
 
-def per_seed_errors(evidence, zoo, arm: str):
+def per_seed_errors(evidence, zoo, arm: Arm):
     epochs, width = evidence.profile.epochs(BASE_EPOCHS), evidence.profile.width(BASE_WIDTH)
-    return evidence.per_seed(lambda seeds: held_out_errors(zoo, seeds, epochs, width, shuffled=arm == "control"))
+    return evidence.per_seed(lambda seeds: held_out_errors(zoo, seeds, epochs, width, shuffled=arm is Arm.CONTROL))
 
 
 def lower_error(v: dict[str, list[float]], held_out: str, baseline: str, what: str):
@@ -199,7 +199,7 @@ def test_xgboost_predicts_learning_rates_and_inits_never_tried_better_than_the_m
     evidence.check_over_seeds(per_seed, lambda v: stats.greater_than(
         v["off grid/rho"], reference=0.0, min_effect=0.0, alpha=ALPHA,
         name="XGBoost's predictions rank the 30 off-grid configurations (per-seed Spearman rho > 0)",
-        label="Spearman rho"), null_by_construction=None if arm == "claim" else PERMUTED_NULL)
+        label="Spearman rho"), null_by_construction=None if arm is Arm.CLAIM else PERMUTED_NULL)
     v = per_seed.upto(len(per_seed.seeds))
     n = len(per_seed.seeds)
     evidence.table(f"Mean absolute error of each predictor on held-out values (mean over {n} seeds, sd)",
@@ -210,7 +210,7 @@ def test_xgboost_predicts_learning_rates_and_inits_never_tried_better_than_the_m
     evidence.save_figure(errors_figure(v, n, arm), "held-out-errors")
     epochs, width = evidence.profile.epochs(BASE_EPOCHS), evidence.profile.width(BASE_WIDTH)
     seed = per_seed.seeds[0]
-    y = seed_values(accuracies(zoo, [seed], epochs, width), 0, seed, shuffled=arm == "control")
+    y = seed_values(accuracies(zoo, [seed], epochs, width), 0, seed, shuffled=arm is Arm.CONTROL)
     evidence.save_figure(curves_figure(y, seed, arm), "accuracy-vs-lr")
 
 
@@ -228,7 +228,7 @@ def test_xgboost_predicts_learning_rates_between_the_grid_points_better_than_the
     evidence.check_over_seeds(per_seed, lambda v: lower_error(v, "between", "nearest", BETWEEN_TEXT))
 
 
-def errors_figure(v: dict[str, list[float]], n: int, arm: str):
+def errors_figure(v: dict[str, list[float]], n: int, arm: Arm):
     fig, ax = plt.subplots(figsize=(7.5, 4))
     colors = {"mean": "tab:grey", "nearest": "tab:green", "xgboost": "tab:blue", "gp": "tab:orange"}
     width = 0.8 / len(PREDICTORS)
@@ -239,14 +239,14 @@ def errors_figure(v: dict[str, list[float]], n: int, arm: str):
             ax.bar(x, values.mean(), width, color=colors[p], alpha=0.75, label=p if k == 0 else None)
             ax.scatter(np.full(len(values), x), values, s=6, color="black", zorder=3)
     ax.set_xticks(range(len(FOLDS)), list(FOLDS))
-    what = "measured Y" if arm == "claim" else "Y shuffled across configurations (control)"
+    what = "measured Y" if arm is Arm.CLAIM else "Y shuffled across configurations (control)"
     ax.set(ylabel="mean absolute error (accuracy)", title=f"3.6 held-out values: {what}, {n} seeds (dots)")
     ax.legend(fontsize=8, ncol=4, loc="upper center")
     ax.set_ylim(0, max(0.6, ax.get_ylim()[1] * 1.1))
     return fig
 
 
-def curves_figure(y: dict[str, float], seed: int, arm: str):
+def curves_figure(y: dict[str, float], seed: int, arm: Arm):
     """Seed `seed`'s accuracy vs lr per optimizer and init: the grid (fitted), the off-grid runs (held out),
     and what XGBoost, the GP and the nearest baseline fitted on the grid predict along the lr axis."""
     from sklearn.exceptions import ConvergenceWarning
@@ -285,7 +285,7 @@ def curves_figure(y: dict[str, float], seed: int, arm: str):
                 Line2D([], [], ls="", marker="o", markerfacecolor="white", markeredgecolor="red",
                        label="off-grid run (never fitted)")]
     fig.legend(handles=handles, loc="lower center", ncol=5, fontsize=8)
-    what = "measured" if arm == "claim" else "Y shuffled across configurations (control)"
+    what = "measured" if arm is Arm.CLAIM else "Y shuffled across configurations (control)"
     fig.suptitle(f"3.6 one grid (seed {seed}), {what}: predictions along the learning-rate axis", fontsize=10)
     fig.tight_layout(rect=(0, 0.06, 1, 0.97))
     return fig

@@ -9,9 +9,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from claimcheck import stats
-from claimcheck.evidence import Card, claim
+from claimcheck.evidence import Arm, Card, claim
 from claimcheck.seeds import derive
-from claims.section3.variants import trained_variants
+from claims.shared.variants import trained_variants
 from fixtures.training import TrainSpec, evaluate
 from fixtures.zoo import DataSpec, Recipe
 from models.mlp import MLPConfig
@@ -113,7 +113,7 @@ def test_warmup_cosine_is_bounded_monotone_in_each_phase_and_continuous(arm, evi
 
 
 def lr_range(zoo, epochs: int):
-    """measure(seeds) for evidence.per_seed: test accuracy of every constant rate and of the schedule at every
+    """values_for(seeds) for evidence.per_seed: test accuracy of every constant rate and of the schedule at every
     peak, the same seeds (init and batches) throughout; the schedules' optimizer steps."""
     n_train = len(zoo.data(recipe(epochs, PEAK).data, 0).y_train)   # every seed's digits split has the same size
     steps = epochs * math.ceil(n_train / 128)
@@ -139,10 +139,10 @@ def best_of(acc: dict[str, list[float]], kind, rates: tuple[float, ...]) -> floa
 
 @claim(CARD)
 def test_warmup_cosine_at_its_best_peak_is_not_worse_than_the_best_constant_rate(arm, evidence, zoo):
-    epochs = max(evidence.profile.epochs(BASE_EPOCHS), MIN_EPOCHS)
-    peaks = RATES if arm == "claim" else (CONTROL_PEAK,)
+    epochs = evidence.profile.epochs(BASE_EPOCHS, at_least=MIN_EPOCHS)
+    peaks = RATES if arm is Arm.CLAIM else (CONTROL_PEAK,)
     accuracies, schedule = lr_range(zoo, epochs)
-    evidence.note(f"schedule: {schedule(peaks[0])}" if arm == "control" else
+    evidence.note(f"schedule: {schedule(peaks[0])}" if arm is Arm.CONTROL else
                   f"schedules: {schedule(PEAK)}, the same with each peak of the range")
     per_seed = evidence.per_seed(accuracies)
 
@@ -162,26 +162,26 @@ def test_warmup_cosine_at_its_best_peak_is_not_worse_than_the_best_constant_rate
 
 @claim(CARD, xfail_claim=BEATS_REASON)
 def test_warmup_cosine_beats_a_constant_rate_at_the_same_peak(arm, evidence, zoo):
-    epochs = max(evidence.profile.epochs(BASE_EPOCHS), MIN_EPOCHS)
+    epochs = evidence.profile.epochs(BASE_EPOCHS, at_least=MIN_EPOCHS)
     accuracies, _ = lr_range(zoo, epochs)
 
-    def measure(seeds: list[int]) -> dict[str, list[float]]:
+    def values_for(seeds: list[int]) -> dict[str, list[float]]:
         acc = accuracies(seeds)
-        if arm == "claim":
+        if arm is Arm.CLAIM:
             return {"contender": acc[scheduled(PEAK)], "constant": acc[constant(PEAK)]}
         replicate = zoo.trained_many(recipe(epochs, PEAK), [derive(s, "replicate") for s in seeds])
         return {"contender": [evaluate(t.model, t.data.x_test, t.data.y_test)[1] for t in replicate],
                 "constant": acc[constant(PEAK)]}
 
-    contender = scheduled(PEAK) if arm == "claim" else f"{constant(PEAK)} (replicate)"
-    per_seed = evidence.per_seed(measure)
+    contender = scheduled(PEAK) if arm is Arm.CLAIM else f"{constant(PEAK)} (replicate)"
+    per_seed = evidence.per_seed(values_for)
     decision = evidence.check_over_seeds(per_seed, lambda v: stats.paired_greater(
         v["contender"], v["constant"], min_effect=MIN_GAIN, alpha=ALPHA,
         name=f"{contender} has a higher test accuracy than {constant(PEAK)}", labels=(contender, constant(PEAK))),
-        null_by_construction=None if arm == "claim" else REPLICATE_NULL)
-    v = per_seed.upto(decision.n)
+        null_by_construction=None if arm is Arm.CLAIM else REPLICATE_NULL)
+    seeds, v = per_seed.used_by(decision)
     evidence.table(f"Digits MLP test accuracy after {epochs} epochs", ["seed", constant(PEAK), contender],
-                   [[s, a, b] for s, a, b in zip(per_seed.seeds, v["constant"], v["contender"])])
+                   [[s, a, b] for s, a, b in zip(seeds, v["constant"], v["contender"])])
 
 
 def range_figure(acc: dict[str, list[float]], peaks: tuple[float, ...], epochs: int):

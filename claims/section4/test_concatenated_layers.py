@@ -4,11 +4,11 @@ from __future__ import annotations
 import numpy as np
 
 from claimcheck import stats
-from claimcheck.evidence import Card, claim
+from claimcheck.evidence import Arm, Card, claim
 from claimcheck.memo import measurement
 from claims import families
-from claims.section4.recipes import DEEP_MLP_DEPTH, DEEP_MLP_EPOCHS, DEEP_MLP_WIDTH, deep_mlp_recipe
-from claims.section4.representations import mlp_features, ridge_probe_accuracy
+from claims.shared.deep_mlp import DEEP_MLP_DEPTH, DEEP_MLP_EPOCHS, DEEP_MLP_WIDTH
+from claims.shared.representations import mlp_features, ridge_probe_accuracy
 
 ALPHA = 0.01
 PROBE_ALPHA = 1e-3          # as in 4.4
@@ -65,24 +65,23 @@ def family_accuracies(zoo, recipe, seeds) -> dict[str, list]:
 
 @claim(CARD)
 def test_concatenated_layers_classify_as_well_as_the_best_layer_and_far_better_than_the_input(arm, evidence, zoo):
-    recipe = deep_mlp_recipe(evidence.profile)
+    recipe = families.DEEP_MLP.recipe(evidence.profile)
     per_seed = evidence.per_seed(lambda seeds: family_accuracies(zoo, recipe, seeds), family=families.DEEP_MLP)
-    joined = "concatenated" if arm == "claim" else "early joined"
-    label = "all layers" if arm == "claim" else "input + layer 1"
+    joined = "concatenated" if arm is Arm.CLAIM else "early joined"
+    label = "all layers" if arm is Arm.CLAIM else "input + layer 1"
     decisions = [evidence.check_over_seeds(per_seed, lambda v: stats.non_inferior(
         v[joined], v["best layer"], margin=MARGIN, alpha=ALPHA, labels=(label, "best layer"),
         name=f"{label} concatenated: at most {MARGIN} worse than the best single layer"))]
-    if arm == "claim":
+    if arm is Arm.CLAIM:
         decisions.append(evidence.check_over_seeds(per_seed, lambda v: stats.paired_greater(
             v["concatenated"], v["input"], min_effect=MIN_GAIN_OVER_INPUT, alpha=ALPHA,
             labels=("concatenated", "input"), name="concatenated layers beat the raw input")))
-    n = max(d.n for d in decisions)
-    v = per_seed.upto(n)
-    evidence.measure("model seeds", per_seed.seeds[:n])
-    evidence.measure("per-layer probe accuracy (seed x layer)", v["layers"])
+    seeds, v = per_seed.used_by(*decisions)
+    evidence.record_value("model seeds", seeds)
+    evidence.record_value("per-layer probe accuracy (seed x layer)", v["layers"])
     evidence.table("Probe test accuracy per seed",
                    ["seed", "input", "best layer (which)", "all layers concatenated", "input + layer 1",
                     "all layers - best"],
                    [[s, v["input"][i], f"{v['best layer'][i]:.3f} ({int(np.argmax(v['layers'][i])) + 1})",
                      v["concatenated"][i], v["early joined"][i], v["concatenated"][i] - v["best layer"][i]]
-                    for i, s in enumerate(per_seed.seeds[:n])])
+                    for i, s in enumerate(seeds)])

@@ -4,12 +4,12 @@ from __future__ import annotations
 import numpy as np
 
 from claimcheck import stats
-from claimcheck.evidence import Card, claim
+from claimcheck.evidence import Arm, Card, claim
 from claimcheck.lazy import LazyModule
 from claimcheck.memo import measurement
 from claims import families
-from claims.section4.recipes import DEEP_MLP_DEPTH, DEEP_MLP_EPOCHS, DEEP_MLP_LR, DEEP_MLP_WIDTH, deep_mlp_recipe
-from claims.section4.representations import mlp_features, numerical_rank, ridge_probe_accuracy, untrained_copy
+from claims.shared.deep_mlp import DEEP_MLP_DEPTH, DEEP_MLP_EPOCHS, DEEP_MLP_LR, DEEP_MLP_WIDTH
+from claims.shared.representations import mlp_features, numerical_rank, ridge_probe_accuracy, untrained_copy
 from fixtures.training import evaluate
 
 ALPHA = 0.01
@@ -86,13 +86,13 @@ def hidden(values: dict, key: str) -> np.ndarray:
 
 @claim(CARD)
 def test_probe_accuracy_rises_then_plateaus_while_rank_collapses_in_a_deep_mlp(arm, evidence, zoo):
-    recipe = deep_mlp_recipe(evidence.profile)
+    recipe = families.DEEP_MLP.recipe(evidence.profile)
     classes = recipe.arch.num_classes
-    state = "trained" if arm == "claim" else "untrained"
-    what = state if arm == "claim" else "sanity check, untrained"
+    state = "trained" if arm is Arm.CLAIM else "untrained"
+    what = state if arm is Arm.CLAIM else "sanity check, untrained"
     per_seed = evidence.per_seed(lambda seeds: probe_curves(zoo, recipe, seeds), family=families.DEEP_MLP)
     half = DEEP_MLP_DEPTH // 2
-    expect = None if arm == "claim" else False
+    expect = None if arm is Arm.CLAIM else False
 
     def rise(v):
         accs = hidden(v, f"accuracy {state}")
@@ -113,16 +113,15 @@ def test_probe_accuracy_rises_then_plateaus_while_rank_collapses_in_a_deep_mlp(a
                                   name=f"{what}: the deep layers' mean numerical rank is below the number of "
                                        f"classes ({classes})")
     decisions = [evidence.check_over_seeds(per_seed, test, expect=expect) for test in (rise, plateau, low_rank)]
-    if arm == "claim":
+    if arm is Arm.CLAIM:
         decisions.append(evidence.check_over_seeds(per_seed, lambda v: stats.greater_than(
             v["train accuracy"], reference=CHANCE, min_effect=MIN_FIT, alpha=ALPHA, label="training accuracy",
             name=f"the deep MLP is trained well: training accuracy more than {MIN_FIT} above chance"), expect=True))
-    n = max(d.n for d in decisions)
-    values = per_seed.upto(n)
-    _table(evidence, values, state, n)
-    evidence.measure("model seeds", per_seed.seeds[:n])
-    if arm == "claim":
-        _plot(evidence, values, n)
+    seeds, values = per_seed.used_by(*decisions)
+    _table(evidence, values, state, len(seeds))
+    evidence.record_value("model seeds", seeds)
+    if arm is Arm.CLAIM:
+        _plot(evidence, values, len(seeds))
 
 
 def _table(evidence, values: dict, state: str, n: int) -> None:

@@ -5,14 +5,13 @@ import numpy as np
 import torch
 
 from claimcheck import stats
-from claimcheck.evidence import Card, claim
+from claimcheck.evidence import Arm, Card, claim
 from claimcheck.lazy import LazyModule
 from claimcheck.memo import measurement
 from claimcheck.seeds import derive
 from claims import families
 from claims.section4.layer_surgery import layer_names, layer_verdict, with_layer_from
-from claims.section4.recipes import deep_mlp_recipe
-from claims.shared.residual_cnn import CNN_EPOCHS, CNN_LR, residual_cnn_recipe
+from claims.shared.residual_cnn import CNN_EPOCHS, CNN_LR
 from fixtures.training import evaluate
 
 plt = LazyModule("matplotlib.pyplot")  # imported when a figure is drawn, not when the test is collected
@@ -119,32 +118,32 @@ def report(evidence, title: str, values: dict, source: str) -> None:
             for j, name in enumerate(names)]
     evidence.table(f"{title} (trained test accuracy {np.mean(accs):.3f}, {len(accs)} seeds)",
                    ["layer", "mean drop", "min drop", "max drop", "robust in", "critical in", "verdict"], rows)
-    evidence.measure(f"{title}: accuracy drops (seed x layer)", drops.tolist())
+    evidence.record_value(f"{title}: accuracy drops (seed x layer)", drops.tolist())
 
 
 @claim(CARD)
 def test_resetting_a_layer_to_checkpoint_0_reveals_robust_and_critical_layers(arm, evidence, zoo):
     profile = evidence.profile
-    cnn = residual_cnn_recipe(profile)
-    sources = SOURCES[:1] if arm == "claim" else SOURCES[1:]
-    per_seed = evidence.per_seed(lambda seeds: reset_drops(zoo, cnn, seeds, sources, reverse=arm != "claim"),
+    cnn = families.RESIDUAL_CNN.recipe(profile)
+    sources = SOURCES[:1] if arm is Arm.CLAIM else SOURCES[1:]
+    per_seed = evidence.per_seed(lambda seeds: reset_drops(zoo, cnn, seeds, sources, reverse=arm is not Arm.CLAIM),
                                  family=families.RESIDUAL_CNN)
-    if arm == "claim":
-        n = max(some_layer(evidence, per_seed, "checkpoint 0", what).n for what in ("robust", "critical"))
-        report(evidence, "Residual CNN on digits, one layer reset to checkpoint 0", per_seed.upto(n), "checkpoint 0")
-        mlp = deep_mlp_recipe(profile)
+    if arm is Arm.CLAIM:
+        _, values = per_seed.used_by(*(some_layer(evidence, per_seed, "checkpoint 0", what)
+                                       for what in ("robust", "critical")))
+        report(evidence, "Residual CNN on digits, one layer reset to checkpoint 0", values, "checkpoint 0")
+        mlp = families.DEEP_MLP.recipe(profile)
         mlp_per_seed = evidence.per_seed(lambda seeds: reset_drops(zoo, mlp, seeds, sources, reverse=False),
                                          family=families.DEEP_MLP)
         mlp_values = mlp_per_seed.upto(mlp_per_seed.schedule.looks[0])   # a table, no check: the first look
         report(evidence, "Deep plain MLP on MNIST-1D, one layer reset to checkpoint 0", mlp_values, "checkpoint 0")
         _plot(evidence, {name: (values["layers"][0], np.array(values["drops checkpoint 0"])) for name, values in
-                         (("residual CNN on digits", per_seed.upto(n)), ("deep plain MLP on MNIST-1D", mlp_values))})
+                         (("residual CNN on digits", values), ("deep plain MLP on MNIST-1D", mlp_values))})
         return
-    n = some_layer(evidence, per_seed, "fresh random weights", "robust").n
-    values = per_seed.upto(n)
+    seeds, values = per_seed.used_by(some_layer(evidence, per_seed, "fresh random weights", "robust"))
     unchanged = [not np.any(row) for row in values["drops trained weights"]]
     evidence.check(stats.holds_in_every_case(
-        unchanged, seeds=per_seed.seeds[:n],
+        unchanged, seeds=seeds,
         name="sanity check (zero by construction): resetting a layer to its trained weights changes no accuracy"),
         expect=True)
     report(evidence, "Control: residual CNN, one layer re-randomized", values, "fresh random weights")

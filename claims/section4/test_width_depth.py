@@ -22,10 +22,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from claimcheck import sequential, stats
-from claimcheck.evidence import Card, PerSeed, claim
+from claimcheck.evidence import Arm, Card, PerSeed, claim
 from claimcheck.latency import quiet_timing
 from claimcheck.lazy import LazyModule
-from claimcheck.seeds import SeedFamily, derive
+from claimcheck.seeds import derive
+from claimcheck.verdicts import Outcome
+from claims.families import TIMING_BLOCKS
 from claims.section4.width_depth import (
     CLASSES,
     IN_FEATURES,
@@ -61,10 +63,6 @@ MEASURED_ONLY = (4, 8)
 ROUNDS = {1: 12, 256: 4}    # paired rounds per timing block (~20 ms at batch 1, ~0.1 s at batch 256)
 WARMUP = {1: 2, 256: 1}     # rounds run and dropped before each block
 TABLE_BLOCKS = 6            # blocks of the claim arm's batch-256 comparison (reported and rank-correlated only)
-BLOCKS = SeedFamily("4.1 timing blocks", floor=10,
-                    why="a timing block (paired rounds in a seeded order) is the unit of the sign test: 10 blocks at "
-                        "the first look, up to 25 at standard (pilot block-to-block sd of the log ratio 0.01-0.05 "
-                        "quiet, 0.1-0.4 beside busy processes)")
 BENCH_ROUNDS = {1: 300, 256: 30}   # pytest-benchmark rounds (~0.3-1 ms / 2-18 ms a forward pass)
 MAX_BYTES_PER_TENSOR = 1024        # serialization overhead; pilot 340-470 bytes per tensor
 LATENCY_JSON = "benchmarks/latency.json"   # the latency pass's --benchmark-json, in the report folder, unless
@@ -176,7 +174,7 @@ def test_benchmark_forward_pass(benchmark, architecture, batch):
 # --- the claim: timing blocks of paired adjacent rounds, sequential over blocks --------------------------------
 
 def latency_checks(models: dict, batch: int, seed: int) -> dict[str, tuple]:
-    """Per deeper split: (measure(block seeds) -> rows, test(rows) -> StatResult), its check at `batch`."""
+    """Per deeper split: (values_for(block seeds) -> rows, test(rows) -> StatResult), its check at `batch`."""
     x = torch.randn(batch, IN_FEATURES, generator=torch.Generator().manual_seed(seed))
     reference, params = models[REFERENCE], {n: parameter_count(m) for n, m in models.items()}
     checks = {}
@@ -184,15 +182,15 @@ def latency_checks(models: dict, batch: int, seed: int) -> dict[str, tuple]:
         if name == REFERENCE:
             continue
         k, ratio = depth(name), params[name] / params[REFERENCE]
-        measure = functools.partial(timing_blocks, model, reference, x, rounds=ROUNDS[batch], warmup=WARMUP[batch])
+        values_for = functools.partial(timing_blocks, model, reference, x, rounds=ROUNDS[batch], warmup=WARMUP[batch])
         if k in MEASURED_ONLY:
-            checks[name] = (measure, None)
+            checks[name] = (values_for, None)
             continue
         test = functools.partial(
             latency_excess, parameter_ratio=ratio, min_factor=MIN_FACTOR[k], alpha=ALPHA,
             name=f"batch {batch}: {name}'s latency ratio to {REFERENCE} exceeds its parameter ratio ({ratio:.3g}) "
                  f"{MIN_FACTOR[k]:g}-fold (timing blocks of paired adjacent rounds)")
-        checks[name] = (measure, test)
+        checks[name] = (values_for, test)
     return checks
 
 
@@ -204,24 +202,24 @@ def nets(seed: int) -> dict:
 def test_forward_latency_of_every_split_falls_less_than_its_parameter_count_at_batch_1(arm, evidence):
     seed = derive(evidence.run.seed_base, CARD.id, "weights")
     models = nets(seed)
-    batch = BATCHES[0] if arm == "claim" else BATCHES[-1]
+    batch = BATCHES[0] if arm is Arm.CLAIM else BATCHES[-1]
     blocks = {}
-    for name, (measure, test) in latency_checks(models, batch, seed).items():
+    for name, (values_for, test) in latency_checks(models, batch, seed).items():
         if test is None:   # the exercise's shallow splits: measured for the table, not asserted (MEASURED_ONLY)
-            blocks[name, batch] = measure(BLOCKS.seeds(derive(seed, "measured", batch), TABLE_BLOCKS))
+            blocks[name, batch] = values_for(TIMING_BLOCKS.seeds(derive(seed, "measured", batch), TABLE_BLOCKS))
             continue
-        per_block = evidence.per_seed(measure, family=BLOCKS)
+        per_block = evidence.per_seed(values_for, family=TIMING_BLOCKS)
         decision = evidence.check_over_seeds(per_block, test)
         blocks[name, batch] = per_block.upto(decision.n)
-        if decision.outcome == sequential.INCONCLUSIVE and arm == "claim":
+        if decision.outcome is Outcome.INCONCLUSIVE and arm is Arm.CLAIM:
             spread = noise(blocks[name, batch]["log latency ratio"])
             evidence.note(f"{name}: INCONCLUSIVE after {decision.n} timing blocks; the measured timing noise, the "
                           f"block-to-block sd of the log ratio, was {spread:.3f} (0.01-0.05 on a quiet machine): run "
                           "the claim alone on its cores")
-    if arm == "claim":
+    if arm is Arm.CLAIM:
         fixed = latency_checks(models, BATCHES[-1], seed)
-        for name, (measure, _) in fixed.items():
-            blocks[name, BATCHES[-1]] = measure(BLOCKS.seeds(derive(seed, "table"), TABLE_BLOCKS))
+        for name, (values_for, _) in fixed.items():
+            blocks[name, BATCHES[-1]] = values_for(TIMING_BLOCKS.seeds(derive(seed, "table"), TABLE_BLOCKS))
         names = [n for n in models if n != REFERENCE]
         evidence.check(stats.rank_correlated(
             [parameter_count(m) for m in models.values()],
@@ -248,8 +246,8 @@ def _report(evidence, models: dict, blocks: dict) -> None:
                                              rel[n, b] * params[REFERENCE] / params[n])] for n in models]
     evidence.table(f"Timing blocks: parameters, storage and latency (ratios to {REFERENCE}; latency ratio: median "
                    "over blocks)", header, rows)
-    evidence.measure("timing blocks", {f"{n} batch {b}": v for (n, b), v in blocks.items()})
-    if evidence.arm == "claim":
+    evidence.record_value("timing blocks", {f"{n} batch {b}": v for (n, b), v in blocks.items()})
+    if evidence.arm is Arm.CLAIM:
         _benchmark_numbers(evidence)
         _figure(evidence, list(models), params, sizes, rel, measured)
 
@@ -299,7 +297,7 @@ def two_busy_processes():
 
 
 @pytest.mark.load
-@pytest.mark.parametrize("arm", ["claim", "control"], ids=lambda a: f"4.1-{a}")
+@pytest.mark.parametrize("arm", list(Arm), ids=lambda a: f"4.1-{a}")
 def test_busy_processes_leave_the_latency_checks_right_or_inconclusive(request, arm, two_busy_processes):
     """The claim's per-split checks, decided on sequential timing blocks beside two busy loops: the claim arm
     must be SUPPORTED or INCONCLUSIVE (never NOT SUPPORTED), the control never SUPPORTED. Opt-in (`-m load`):
@@ -307,18 +305,18 @@ def test_busy_processes_leave_the_latency_checks_right_or_inconclusive(request, 
     if "load" not in re.findall(r"\w+", request.config.getoption("markexpr") or ""):
         pytest.skip("runs only when selected with -m load (it keeps two busy processes on the cores)")
     seed = derive(0, CARD.id, "load", arm)
-    batch = BATCHES[0] if arm == "claim" else BATCHES[-1]
-    wrong = sequential.NOT_SUPPORTED if arm == "claim" else sequential.SUPPORTED
-    schedule = sequential.Schedule.for_run(5, BLOCKS.floor)    # the standard scale's looks
+    batch = BATCHES[0] if arm is Arm.CLAIM else BATCHES[-1]
+    wrong = Outcome.NOT_SUPPORTED if arm is Arm.CLAIM else Outcome.SUPPORTED
+    schedule = sequential.Schedule.for_run(5, TIMING_BLOCKS.floor)    # the standard scale's looks
     lines = []
-    for name, (measure, test) in latency_checks(nets(seed), batch, seed).items():
+    for name, (values_for, test) in latency_checks(nets(seed), batch, seed).items():
         if test is None:   # measured only (MEASURED_ONLY)
             continue
-        blocks = PerSeed(measure, BLOCKS, seed, schedule)
+        blocks = PerSeed(values_for, TIMING_BLOCKS, seed, schedule)
         decision = sequential.decide(lambda n, b=blocks, t=test: t(b.upto(n)), schedule)
         lines.append(f"{arm} {name}: {decision.outcome} after {decision.n} blocks, p={decision.result.p_value:.3g}, "
                      f"{decision.result.detail.split('; Cohen')[0]}")
         assert decision.outcome != wrong, "\n".join(lines)
-        if decision.outcome == sequential.INCONCLUSIVE:
+        if decision.outcome is Outcome.INCONCLUSIVE:
             assert "timing noise: block-to-block sd" in decision.result.detail, decision.result.detail
     print("\n".join(lines))

@@ -16,7 +16,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from models.stacked import MembersConfig
+from fixtures.training.stacked_members import MembersConfig
 
 KERNELS = (5, 3, 3)   # conv1..conv3, each stride 2, padding 1 (ConvBase)
 

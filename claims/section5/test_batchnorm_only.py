@@ -7,7 +7,7 @@ import math
 import numpy as np
 
 from claimcheck import stats
-from claimcheck.evidence import Card, claim
+from claimcheck.evidence import Arm, Card, claim
 from claimcheck.memo import measurement
 from claims.section5.subset_training import SubsetTraining, TrainableSubset, bn_parameters, cosine
 from claims.shared.residual_cnn import residual_cnn_recipe
@@ -83,7 +83,7 @@ def untrained_accuracies(zoo, profile, seeds: list[int]) -> list[float]:
 
 @claim(CARD)
 def test_training_only_batchnorm_scale_and_shift_gives_far_above_chance_accuracy(arm, evidence, zoo):
-    labels = "true" if arm == "claim" else "shuffled"
+    labels = "true" if arm is Arm.CLAIM else "shuffled"
     subset = subset_spec(evidence.profile, "bn", labels)
 
     def accuracies(seeds: list[int]) -> dict[str, list]:
@@ -91,7 +91,7 @@ def test_training_only_batchnorm_scale_and_shift_gives_far_above_chance_accuracy
                 "untrained": untrained_accuracies(zoo, evidence.profile, seeds)}
 
     per_seed = evidence.per_seed(accuracies)
-    what = "BN-only" if arm == "claim" else "BN-only on shuffled training labels"
+    what = "BN-only" if arm is Arm.CLAIM else "BN-only on shuffled training labels"
     evidence.check_over_seeds(per_seed, lambda v: stats.greater_than(
         v["BN-only"], reference=CHANCE, min_effect=MIN_ABOVE_CHANCE, alpha=ALPHA, label="test accuracy",
         name=f"{what}: test accuracy exceeds chance by {MIN_ABOVE_CHANCE:.0%}"))
@@ -121,4 +121,4 @@ def test_batchnorm_only_beats_training_as_many_randomly_chosen_weights(arm, evid
     evidence.table("Test accuracy per seed, same number of trainable parameters",
                    ["seed", "BN gamma and beta", "random conv weights", "difference"],
                    [[s, a, b, a - b] for s, a, b in zip(per_seed.seeds, v["BN only"], v["random weights"])])
-    evidence.measure("mean accuracy", {k: float(np.mean(x)) for k, x in v.items()})
+    evidence.record_value("mean accuracy", {k: float(np.mean(x)) for k, x in v.items()})

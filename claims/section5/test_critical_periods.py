@@ -5,7 +5,7 @@ import numpy as np
 import torch
 
 from claimcheck import stats
-from claimcheck.evidence import Card, claim
+from claimcheck.evidence import Arm, Card, claim
 from claimcheck.lazy import LazyModule
 from claimcheck.memo import measurement
 from claimcheck.seeds import derive
@@ -169,7 +169,7 @@ def pathway_shares(zoo, seeds: list[int], depth: int) -> np.ndarray:
 
 @claim(CARD)
 def test_an_early_deficit_suppresses_a_pathway_of_a_deep_linear_network_long_after_it_ends(arm, evidence, zoo):
-    depth = DLN["depth"] if arm == "claim" else 1
+    depth = DLN["depth"] if arm is Arm.CLAIM else 1
 
     def shares(seeds: list[int]) -> dict[str, list]:
         got = pathway_shares(zoo, seeds, depth)
@@ -187,10 +187,10 @@ def test_an_early_deficit_suppresses_a_pathway_of_a_deep_linear_network_long_aft
 
 def sweep_per_seed(evidence, zoo):
     """Per seed, every value member_runs measures on the extra test samples (all CNN tests share these runs)."""
-    def measure(seeds: list[int]) -> dict[str, list]:
+    def values_for(seeds: list[int]) -> dict[str, list]:
         rows = [member_runs(zoo, SWEEP, s)["acc"] for s in seeds]
         return {k: [r[k] for r in rows] for k in rows[0]}
-    return evidence.per_seed(measure)
+    return evidence.per_seed(values_for)
 
 
 def end(start: int) -> int:
@@ -198,12 +198,12 @@ def end(start: int) -> int:
     return start + WINDOW + RECOVERY
 
 
-def harms(v: dict[str, list], arm: str) -> np.ndarray:
+def harms(v: dict[str, list], arm: Arm) -> np.ndarray:
     """(seeds, starts): accuracy of no deficit minus that of the window starting at each start, both measured at
     the window's end + recovery; in the control the 'window' is an independent run without any deficit."""
     rows = []
     for s in STARTS:
-        other = blurred(s) if arm == "claim" else REPLICATE
+        other = blurred(s) if arm is Arm.CLAIM else REPLICATE
         rows.append(np.subtract(v[f"{NONE}@{end(s)}"], v[f"{other}@{end(s)}"]))
     return np.array(rows).T
 
@@ -216,9 +216,9 @@ def slopes(h: np.ndarray) -> np.ndarray:
 @claim(CARD)
 def test_a_blur_window_harms_the_cnn_less_the_later_it_starts(arm, evidence, zoo):
     per_seed = sweep_per_seed(evidence, zoo)
-    what = "blur window" if arm == "claim" else "independent no-blur run (control)"
+    what = "blur window" if arm is Arm.CLAIM else "independent no-blur run (control)"
     first, end0 = STARTS[0], end(STARTS[0])
-    other0 = blurred(first) if arm == "claim" else REPLICATE
+    other0 = blurred(first) if arm is Arm.CLAIM else REPLICATE
     evidence.check_over_seeds(per_seed, lambda v: stats.greater_than(
         -slopes(harms(v, arm)), reference=0.0, min_effect=MIN_DROP, alpha=ALPHA, label="-slope of harm over start",
         name=f"the harm of a {what} falls with its start by more than {MIN_DROP * 100:g} points per epoch"))
@@ -237,23 +237,23 @@ def test_a_blur_window_harms_the_cnn_less_the_later_it_starts(arm, evidence, zoo
 @claim(CARD)
 def test_the_cnn_recovers_from_the_latest_blur_window(arm, evidence, zoo):
     per_seed = sweep_per_seed(evidence, zoo)
-    start = STARTS[-1] if arm == "claim" else STARTS[0]
-    stop, which = end(start), "latest" if arm == "claim" else "earliest (control)"
+    start = STARTS[-1] if arm is Arm.CLAIM else STARTS[0]
+    stop, which = end(start), "latest" if arm is Arm.CLAIM else "earliest (control)"
     evidence.check_over_seeds(per_seed, lambda v: stats.non_inferior(
         v[f"{blurred(start)}@{stop}"], v[f"{NONE}@{stop}"], margin=RECOVERED_MARGIN, alpha=ALPHA,
         labels=(f"accuracy, {blurred(start)}", f"accuracy, no blur, epoch {stop}"),
         name=f"the {which} blur window (epochs {start}-{start + WINDOW}) is recovered from: "
              f"{RECOVERY} clean epochs later within {RECOVERED_MARGIN:.0%} of no blur"))
-    if arm == "claim":
+    if arm is Arm.CLAIM:
         _curve_figure(evidence, [member_runs(zoo, SWEEP, s) for s in per_seed.seeds])
 
 
 def timing_per_seed(evidence, zoo):
     """Per seed, the final accuracy of every member of the regularization-timing run."""
-    def measure(seeds: list[int]) -> dict[str, list]:
+    def values_for(seeds: list[int]) -> dict[str, list]:
         rows = [member_runs(zoo, TIMING, s)["acc"] for s in seeds]
         return {name: [r[f"{name}@{TIMING.epochs}"] for r in rows] for name in TIMING.names}
-    return evidence.per_seed(measure)
+    return evidence.per_seed(values_for)
 
 
 def _timing_check(evidence, per_seed, better: str, worse: str, what: str) -> None:
@@ -266,7 +266,7 @@ def _timing_check(evidence, per_seed, better: str, worse: str, what: str) -> Non
 @claim(CARD)
 def test_shift_augmentation_only_late_does_as_much_as_always(arm, evidence, zoo):
     per_seed = timing_per_seed(evidence, zoo)
-    if arm == "claim":
+    if arm is Arm.CLAIM:
         _timing_check(evidence, per_seed, LATE, ALWAYS, "shifts only from epoch "
                       f"{TIMING_SWITCH} on do as much as shifts throughout")
     else:

@@ -5,7 +5,7 @@ import numpy as np
 from torch.nn import functional as F
 
 from claimcheck import stats
-from claimcheck.evidence import Card, claim
+from claimcheck.evidence import Arm, Card, claim
 from claimcheck.lazy import LazyModule
 from claimcheck.seeds import derive
 from fixtures.training import TrainSpec, predict_logits
@@ -110,12 +110,12 @@ def test_ensemble_of_independent_members_beats_the_mean_member_in_nll_and_accura
         rows = {k: [] for k in ("member_nll", "member_acc", "ensemble_nll", "ensemble_acc")}
         for seed, p in zip(seeds, probs):
             members = ensemble_scores(p, y)
-            other = members if arm == "claim" else mixture_scores(p, y, seed)
+            other = members if arm is Arm.CLAIM else mixture_scores(p, y, seed)
             for k in ("member_nll", "member_acc", "ensemble_nll", "ensemble_acc"):
                 rows[k].append(members[k] if k.startswith("member") else other[k])
         return rows
 
-    other = "ensemble" if arm == "claim" else "one-member-per-sample mixture"
+    other = "ensemble" if arm is Arm.CLAIM else "one-member-per-sample mixture"
     per_seed = evidence.per_seed(scores)
     evidence.check_over_seeds(per_seed, lambda v: stats.paired_greater(
         v["member_nll"], v["ensemble_nll"], min_effect=MIN_NLL_GAIN, alpha=ALPHA,
@@ -126,16 +126,16 @@ def test_ensemble_of_independent_members_beats_the_mean_member_in_nll_and_accura
         labels=(f"{other} accuracy", "mean member accuracy"),
         name=f"the {other}'s test accuracy is higher than the mean member's by more than {MIN_ACC_GAIN:g}"))
     y = zoo.data(recipe.data, per_seed.seeds[0]).y_test.cpu().numpy()
-    if arm == "claim":
+    if arm is Arm.CLAIM:
         _jensen(evidence, [kept[s] for s in per_seed.seeds], y)
     v = per_seed.upto(len(per_seed.seeds))
-    evidence.table(f"{'Ensembles' if arm == 'claim' else 'One-member-per-sample mixtures'} vs the mean of "
+    evidence.table(f"{'Ensembles' if arm is Arm.CLAIM else 'One-member-per-sample mixtures'} vs the mean of "
                    f"{ENSEMBLE_SIZE} members on MNIST-1D test",
                    ["seed", "mean member NLL", f"{other} NLL", "mean member accuracy", f"{other} accuracy",
                     "accuracy gain"],
                    [[s, v["member_nll"][i], v["ensemble_nll"][i], v["member_acc"][i], v["ensemble_acc"][i],
                      v["ensemble_acc"][i] - v["member_acc"][i]] for i, s in enumerate(per_seed.seeds)])
-    if arm == "claim":
+    if arm is Arm.CLAIM:
         _plot(evidence, np.array([kept[s] for s in per_seed.seeds]), y)
 
 

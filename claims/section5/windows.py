@@ -17,8 +17,8 @@ from claims.section5.conv_members import CNNMembersConfig, ReferenceCNNConfig
 from claims.section5.deficits import MemberWindows, StepDecay, Window
 from fixtures import datasets
 from fixtures.training import TrainSpec, train
+from fixtures.training.stacked_members import stacked_cross_entropy
 from fixtures.zoo import DataSpec
-from models.stacked import stacked_cross_entropy
 
 NONE, REPLICATE = "none", "none, second init"
 ALWAYS, EARLY, LATE = "shift always", "shift early", "shift late"

@@ -144,7 +144,7 @@ def _rendered_digits(zoo, seed: int) -> datasets.Split:
 
 def fixres_recipe(profile, crop: FixResCrop) -> Recipe:
     """The StagedResNet trained on rendered digits with `crop` (its size is the training size)."""
-    n_train, epochs = N_TRAIN, max(profile.epochs(EPOCHS), EPOCHS)     # not below standard's (see the pilot)
+    n_train, epochs = N_TRAIN, profile.epochs(EPOCHS, at_least=EPOCHS)     # not below standard's (see the pilot)
     steps = epochs * math.ceil(n_train / BATCH)
     return Recipe(arch=StagedResNetConfig(1, 10, widths=tuple(profile.width(w) for w in WIDTHS)),
                   data=DataSpec("rendered-digits", n_train=n_train),

@@ -40,16 +40,6 @@ def random_direction(model: nn.Module, seed: int, *, filter_normalize: bool = Tr
     return direction
 
 
-def state_snapshot(model: nn.Module) -> dict[str, torch.Tensor]:
-    return {k: v.detach().clone() for k, v in model.state_dict().items()}
-
-
-def same_state(model: nn.Module, snapshot: dict[str, torch.Tensor]) -> bool:
-    """True when every tensor of the model's state equals the snapshot bit for bit."""
-    state = model.state_dict()
-    return state.keys() == snapshot.keys() and all(torch.equal(state[k], snapshot[k]) for k in state)
-
-
 @torch.no_grad()
 def loss_grid(model: nn.Module, directions: Sequence[Direction], coords: np.ndarray,
               x: torch.Tensor, y: torch.Tensor) -> np.ndarray:

@@ -6,7 +6,7 @@ import torch
 from torch import nn
 
 from claimcheck import stats
-from claimcheck.evidence import Card, claim
+from claimcheck.evidence import Arm, Card, claim
 from claimcheck.lazy import LazyModule
 from claimcheck.memo import measurement
 from claims import families
@@ -25,8 +25,8 @@ from claims.section6.fixres import (
     fixres_view,
     sample_views,
 )
-from claims.section6.landscape import same_state, state_snapshot
-from claims.section6.resolution import flops
+from claims.shared.model_state import same_state, state_snapshot
+from claims.shared.resolution import flops
 from fixtures.training import evaluate
 
 models = LazyModule("torchvision.models")  # imported on use, not when the test is collected
@@ -122,7 +122,7 @@ def resnet50_outputs(zoo, flatten_head: bool) -> dict:
 
 @claim(CARD)
 def test_resnet50_gives_logits_at_every_input_size_with_the_same_weights(arm, evidence, zoo):
-    measured = resnet50_outputs(zoo, flatten_head=arm != "claim")
+    measured = resnet50_outputs(zoo, flatten_head=arm is not Arm.CLAIM)
     results, pooled = dict(zip(SIZES, measured["results"])), measured["pooled"]
     ok = {size: shape == (1, 1000) and note == "finite" for size, (shape, note) in results.items()}
     evidence.table("Output per input size", ["H x W", "logits", "detail"],
@@ -142,7 +142,7 @@ def test_imagenet_resnet50_stays_accurate_across_test_resolutions(arm, evidence,
     samples = imagenet.labelled_images(imagenet_files.images, imagenet_files.limit)
     hits = {size: imagenet.top1_hits(model, samples, size) for size in IMAGENET_SIZES}
     accuracy = {size: h / len(samples) for size, h in hits.items()}
-    evidence.measure("imagenet_top1", {str(k): v for k, v in accuracy.items()})
+    evidence.record_value("imagenet_top1", {str(k): v for k, v in accuracy.items()})
     fig, ax = plt.subplots(figsize=(5.5, 3.6))
     ax.plot(list(accuracy), list(accuracy.values()), "o-")
     ax.set(xlabel="test resolution (px)", ylabel="top-1 accuracy", title=f"6.2 ResNet-50, {len(samples)} images")
@@ -182,7 +182,7 @@ def best_above(curves: list[list[float]], size: int) -> np.ndarray:
 
 @claim(CARD)
 def test_testing_above_the_training_size_beats_it_after_random_resized_crops(arm, evidence, zoo):
-    tested = CROPS_SMALL if arm == "claim" else TRANSLATE_SMALL
+    tested = CROPS_SMALL if arm is Arm.CLAIM else TRANSLATE_SMALL
     per_seed = fixres_per_seed(evidence, zoo, (CROPS_SMALL, TRANSLATE_SMALL))
     try:
         evidence.check_over_seeds(per_seed, lambda v: stats.paired_greater(
@@ -192,7 +192,7 @@ def test_testing_above_the_training_size_beats_it_after_random_resized_crops(arm
     finally:
         curves = per_seed.upto(len(per_seed.seeds))
         _fixres_report(evidence, curves, "test-size-curves")
-        if arm == "claim":
+        if arm is Arm.CLAIM:
             _sample_figure(evidence, zoo)
 
 
@@ -231,7 +231,7 @@ def _fixres_report(evidence, curves: dict[str, list], figure: str) -> None:
                   + f"; accuracy at {TRAIN_SIZE} px: "
                   + ", ".join(f"{name} {at_size(c, TRAIN_SIZE).mean():.3f}" for name, c in curves.items()
                               if name != CROPS_LARGE) + " (reported, not asserted)")
-    evidence.measure("fixres_curves", {name: np.array(c).tolist() for name, c in curves.items()})
+    evidence.record_value("fixres_curves", {name: np.array(c).tolist() for name, c in curves.items()})
     fig, ax = plt.subplots(figsize=(6.4, 4))
     colors = {CROPS_SMALL: "tab:blue", TRANSLATE_SMALL: "tab:grey", CROPS_LARGE: "tab:orange"}
     for name, c in curves.items():

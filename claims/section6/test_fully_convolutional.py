@@ -7,11 +7,11 @@ import torch
 from torch import nn
 
 from claimcheck import stats
-from claimcheck.evidence import Card, claim
+from claimcheck.evidence import Arm, Card, claim
 from claimcheck.lazy import LazyModule
 from claimcheck.memo import measurement
 from claims import families
-from claims.section6.resolution import FCN_FIT, MULTIRES, RESOLUTIONS, fcn_recipe, resize, trained_with
+from claims.shared.resolution import FCN_FIT, MULTIRES, RESOLUTIONS, resize, trained_with
 from models.fully_conv import disallowed_modules, has_linear
 
 plt = LazyModule("matplotlib.pyplot")  # imported when a figure is drawn, not when the test is collected
@@ -73,20 +73,20 @@ def accuracy_per_resolution(zoo, recipe, seeds: list[int]) -> dict[str, list[flo
 
 @claim(CARD)
 def test_a_network_of_only_convolutions_classifies_digits_at_several_resolutions(arm, evidence, zoo):
-    recipe = fcn_recipe(evidence.profile)
-    _structure_checks(evidence, recipe.arch.build() if arm == "claim" else conventional_cnn())
-    if arm == "control":
+    recipe = families.FULLY_CONV.recipe(evidence.profile)
+    _structure_checks(evidence, recipe.arch.build() if arm is Arm.CLAIM else conventional_cnn())
+    if arm is Arm.CONTROL:
         recipe = dataclasses.replace(recipe, data=dataclasses.replace(recipe.data, labels="shuffled"))
     per_seed = evidence.per_seed(lambda seeds: accuracy_per_resolution(zoo, recipe, seeds), family=families.FULLY_CONV)
     for r in RESOLUTIONS:
         evidence.check_over_seeds(per_seed, lambda v, r=r: stats.greater_than(
             v[f"{r} px"], reference=CHANCE, min_effect=MIN_ABOVE_CHANCE, alpha=ALPHA, label="test accuracy",
             name=f"test accuracy at {r} x {r} far above chance"
-                 + (" (training labels shuffled)" if arm == "control" else "")))
+                 + (" (training labels shuffled)" if arm is Arm.CONTROL else "")))
     _report(evidence, per_seed.seeds, per_seed.upto(len(per_seed.seeds)), arm)
 
 
-def _report(evidence, seeds: list[int], accuracy: dict[str, list[float]], arm: str) -> None:
+def _report(evidence, seeds: list[int], accuracy: dict[str, list[float]], arm: Arm) -> None:
     evidence.table("Test accuracy per resolution (per seed)", ["seed", *accuracy],
                    [[s, *(a[i] for a in accuracy.values())] for i, s in enumerate(seeds)])
     fig, ax = plt.subplots(figsize=(5.5, 3.6))
@@ -94,7 +94,7 @@ def _report(evidence, seeds: list[int], accuracy: dict[str, list[float]], arm: s
         ax.plot(RESOLUTIONS, [a[i] for a in accuracy.values()], "o-", alpha=0.7)
     ax.axhline(CHANCE, color="grey", ls=":", label="chance")
     ax.set(xlabel="input resolution (px)", ylabel="test accuracy", ylim=(0, 1), xticks=RESOLUTIONS,
-           title=f"6.4 convolutions only, one θ{'' if arm == 'claim' else ', shuffled training labels'} "
+           title=f"6.4 convolutions only, one θ{'' if arm is Arm.CLAIM else ', shuffled training labels'} "
                  f"({len(seeds)} seeds)")
     ax.legend()
     evidence.save_figure(fig, "accuracy-per-resolution")

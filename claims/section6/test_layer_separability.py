@@ -7,11 +7,10 @@ import numpy as np
 from scipy.stats import spearmanr
 
 from claimcheck import stats
-from claimcheck.evidence import Card, claim
+from claimcheck.evidence import Arm, Card, claim
 from claimcheck.lazy import LazyModule
 from claimcheck.memo import measurement
 from claims import families
-from claims.section6.resolution import cnn_recipe
 from claims.section6.separability import LAYERS, layer_features, separability
 
 plt = LazyModule("matplotlib.pyplot")  # imported when a figure is drawn, not when the test is collected
@@ -81,7 +80,7 @@ def projections(zoo, recipe, seed: int, labels: str) -> tuple[list, np.ndarray]:
 
 @claim(CARD)
 def test_the_deepest_cnn_layers_separate_the_classes_best_in_two_dimensions(arm, evidence, zoo):
-    recipe, labels = cnn_recipe(evidence.profile), "true" if arm == "claim" else "shuffled"
+    recipe, labels = families.DIGIT_CNN.recipe(evidence.profile), "true" if arm is Arm.CLAIM else "shuffled"
     names = list(LAYERS)
     early, deep = [names.index(n) for n in EARLY], [names.index(n) for n in DEEP]
     per_seed = evidence.per_seed(lambda seeds: separability_per_layer(zoo, recipe, seeds, labels),
@@ -89,14 +88,14 @@ def test_the_deepest_cnn_layers_separate_the_classes_best_in_two_dimensions(arm,
     evidence.check_over_seeds(per_seed, lambda v: stats.paired_greater(
         np.array(v["knn"])[:, deep].mean(1), np.array(v["knn"])[:, early].mean(1), min_effect=MIN_GAIN, alpha=ALPHA,
         name=f"2-D 5-NN accuracy of the deep layers ({', '.join(DEEP)}) exceeds the early ones' "
-             f"({', '.join(EARLY)})" + ("" if arm == "claim" else " (CNN trained on shuffled labels)"),
+             f"({', '.join(EARLY)})" + ("" if arm is Arm.CLAIM else " (CNN trained on shuffled labels)"),
         labels=("deep layers", "early layers")))
     measured = per_seed.upto(len(per_seed.seeds))
     scores, silhouettes = np.array(measured["knn"]), np.array(measured["silhouette"])
     best = [names[int(np.argmax(s))] for s in scores]
     rho = [float(spearmanr(np.arange(len(names)), s).statistic) for s in scores]
-    evidence.measure("best_layer_per_seed", best)
-    evidence.measure("knn_accuracy_per_layer", scores.tolist())
+    evidence.record_value("best_layer_per_seed", best)
+    evidence.record_value("knn_accuracy_per_layer", scores.tolist())
     evidence.note(f"best-separating layer per seed: {', '.join(best)} (one of the last two in "
                   f"{sum(b in names[-2:] for b in best)}/{len(best)} seeds); Spearman correlation between depth and "
                   f"score per seed: {', '.join(f'{r:+.2f}' for r in rho)} (reported, not asserted)")
@@ -107,7 +106,7 @@ def test_the_deepest_cnn_layers_separate_the_classes_best_in_two_dimensions(arm,
     _figure(evidence, dict(zip(names, shown)), shown_labels, scores, arm)
 
 
-def _figure(evidence, projected: dict, labels: np.ndarray, scores: np.ndarray, arm: str) -> None:
+def _figure(evidence, projected: dict, labels: np.ndarray, scores: np.ndarray, arm: Arm) -> None:
     columns = 3   # small multiples wrap: one panel per layer, then the per-seed curves
     rows = -(-(len(LAYERS) + 1) // columns)
     fig, grid = plt.subplots(rows, columns, figsize=(3.4 * columns, 3.3 * rows), layout="constrained")
@@ -128,5 +127,5 @@ def _figure(evidence, projected: dict, labels: np.ndarray, scores: np.ndarray, a
     handles = [plt.Line2D([], [], ls="", marker="o", color=cmap(k), label=str(k)) for k in range(10)]
     fig.legend(handles=handles, title="digit", loc="outside right upper", fontsize=7)
     fig.suptitle(f"6.1 PCA(2) of each layer's test features, CNN trained on "
-                 f"{'the digit labels' if arm == 'claim' else 'shuffled labels'} (first seed; colour = true digit)")
+                 f"{'the digit labels' if arm is Arm.CLAIM else 'shuffled labels'} (first seed; colour = true digit)")
     evidence.save_figure(fig, "projections")

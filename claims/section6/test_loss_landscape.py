@@ -2,16 +2,19 @@
 same training loss."""
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import torch
 
 from claimcheck import stats
-from claimcheck.evidence import Card, claim
+from claimcheck.evidence import Arm, Card, claim
 from claimcheck.lazy import LazyModule
 from claimcheck.memo import measurement
 from claimcheck.seeds import SeedFamily, derive
 from claims.section6 import landscape as ls
-from fixtures.training import TrainSpec, evaluate, train
+from claims.shared.model_state import same_state, state_snapshot
+from fixtures.training import TrainSpec
 from fixtures.zoo import DataSpec, Recipe
 from models.residual import ResMLPConfig
 
@@ -102,9 +105,18 @@ CARD = Card(
 
 
 def recipe(depth: int, residual: bool, profile) -> Recipe:
+    """A twin trained until the first epoch whose training loss (whole training split, eval mode) is at or below
+    TARGET_LOSS, or for all of its epochs."""
     return Recipe(arch=ResMLPConfig(64, profile.width(WIDTH), depth, 10, residual=residual),
                   data=DataSpec("digits"),
-                  train=TrainSpec(epochs=max(profile.epochs(MAX_EPOCHS), MAX_EPOCHS), lr=1e-3, batch_size=64))
+                  train=TrainSpec(epochs=profile.epochs(MAX_EPOCHS, at_least=MAX_EPOCHS), lr=1e-3, batch_size=64,
+                                  stop_at_train_loss=TARGET_LOSS))
+
+
+def cut_at(twin: Recipe, epochs: int) -> Recipe:
+    """`twin` trained for `epochs` only: the twin's run ended after that many epochs (the slower twin of a pair,
+    cut at the epochs the faster one needed)."""
+    return dataclasses.replace(twin, train=dataclasses.replace(twin.train, epochs=epochs))
 
 
 def twins(depth: int, profile) -> dict[str, Recipe]:
@@ -117,37 +129,11 @@ def _direction_seed(seed: int, which: int | str) -> int:
     return derive(seed, "6.5 direction", which)
 
 
-class _Reached(Exception):
-    """Raised after the epoch at which a net's training loss reaches its target: the end of its training."""
-
-
-def train_to_loss(zoo, recipe: Recipe, seed: int, target: float) -> tuple[torch.nn.Module, list[float], list[dict]]:
-    """The model of `recipe` for `seed` (the zoo's initialization, data and batch order) trained through the one
-    training loop until the first epoch whose training loss (whole training split, eval mode) is <= target, or
-    for all of recipe.train.epochs: the model in eval mode, the loss and a copy of the state after every epoch.
-    (TrainSpec stops at a training accuracy, not at a loss: the epoch callback ends the loop.)"""
-    model, data = zoo.build(recipe, seed), zoo.data(recipe.data, seed).to(zoo.run.device)
-    losses: list[float] = []
-    states: list[dict] = []
-
-    def after_epoch(_: int, net) -> None:
-        losses.append(evaluate(net, data.x_train, data.y_train)[0])
-        states.append(ls.state_snapshot(net))
-        if losses[-1] <= target:
-            raise _Reached
-    try:
-        train(model, data, recipe.train, seed=derive(seed, "batches"), device=zoo.run.device,
-              on_epoch_end=after_epoch)
-    except _Reached:
-        pass
-    return model.eval(), losses, states
-
-
 def probe(model: torch.nn.Module, seed: int, x: torch.Tensor, y: torch.Tensor) -> dict:
     """The landscape around `model`: the 2-D surface on ALPHAS_2D, its non-convex fraction and the log curvature
     of its 1-D section (β = 0), the 1-D curves on ALPHAS_1D along N_DIRECTIONS directions and their smallest log
     rise, and whether the model's state stayed bit-identical."""
-    snapshot = ls.state_snapshot(model)
+    snapshot = state_snapshot(model)
     directions = [ls.random_direction(model, _direction_seed(seed, k)) for k in range(max(2, N_DIRECTIONS))]
     surface = ls.surface_2d(model, directions[0], directions[1], ALPHAS_2D, x, y)
     curves = [ls.curve_1d(model, d, ALPHAS_1D, x, y) for d in directions[:N_DIRECTIONS]]
@@ -155,7 +141,7 @@ def probe(model: torch.nn.Module, seed: int, x: torch.Tensor, y: torch.Tensor) -
     return {"surface": surface, "non-convex": ls.nonconvex_fraction(surface, ALPHAS_2D[1] - ALPHAS_2D[0]),
             "ln curvature": float(np.log(max(ls.curvature(ALPHAS_2D, section), 1e-12))),
             "curves": np.array(curves), "log rise": min(ls.log_rise_from_zero(ALPHAS_1D, c) for c in curves),
-            "untouched": ls.same_state(model, snapshot)}
+            "untouched": same_state(model, snapshot)}
 
 
 def rescaling(model: torch.nn.Module, seed: int, x: torch.Tensor, y: torch.Tensor) -> dict:
@@ -177,24 +163,27 @@ def rescaling(model: torch.nn.Module, seed: int, x: torch.Tensor, y: torch.Tenso
 
 @measurement
 def matched_landscapes(zoo, plain: Recipe, residual: Recipe, seeds: list[int]) -> dict[str, list]:
-    """Per seed, both twins trained until their training loss reaches TARGET_LOSS ("epochs <twin>", "loss <twin>",
-    "losses <twin>" after every epoch); the landscape around each at that point ("<probe key> <twin>", see
-    `probe`); the surface, its non-convex fraction and ln curvature after the epochs the faster twin needed
-    ("... <twin> equal epochs", the equal-epoch comparison); and the plain net's rescaling curves ("rescaling")."""
+    """Per seed, both twins as the zoo trains them, until their training loss reaches TARGET_LOSS ("epochs <twin>",
+    "loss <twin>", "losses <twin>" after every epoch); the landscape around each at that point ("<probe key>
+    <twin>", see `probe`); the surface, its non-convex fraction and ln curvature after the epochs the faster twin
+    needed ("... <twin> equal epochs", the equal-epoch comparison: the slower twin's run `cut_at` those epochs);
+    and the plain net's rescaling curves ("rescaling")."""
     out: dict[str, list] = {}
     for seed in seeds:
-        runs = {"plain": train_to_loss(zoo, plain, seed, TARGET_LOSS),
-                "residual": train_to_loss(zoo, residual, seed, TARGET_LOSS)}
-        equal = min(len(losses) for _, losses, _ in runs.values())
+        pair = {"plain": plain, "residual": residual}
+        runs = {name: zoo.trained(twin, seed) for name, twin in pair.items()}
+        equal = min(run.history.epochs_run for run in runs.values())
         found: dict = {"epochs equal": equal}
         data = zoo.data(plain.data, seed).to(zoo.run.device)
         x, y = data.x_train[:N_EVAL], data.y_train[:N_EVAL]
-        for name, (model, losses, states) in runs.items():
+        for name, run in runs.items():
+            model, losses = run.model, run.history.train_eval_loss
             found.update({f"epochs {name}": len(losses), f"loss {name}": losses[-1], f"losses {name}": losses})
             found.update({f"{key} {name}": value for key, value in probe(model, seed, x, y).items()})
             if name == "plain":
                 found["rescaling"] = rescaling(model, seed, x, y)
-            model.load_state_dict(states[equal - 1])
+            if len(losses) > equal:
+                model = zoo.trained(cut_at(pair[name], equal), seed).model
             at_equal = probe(model.eval(), seed, x, y)
             found.update({f"{key} {name} equal epochs": at_equal[key]
                           for key in ("surface", "non-convex", "ln curvature")})
@@ -220,7 +209,7 @@ def initial_rise(zoo, recipes: dict, seeds: list[int]) -> dict[str, list]:
 
 
 def matched(zoo, depth: int, profile):
-    """measure(seeds) for evidence.per_seed: the matched landscapes of the depth-`depth` twins."""
+    """values_for(seeds) for evidence.per_seed: the matched landscapes of the depth-`depth` twins."""
     pair = twins(depth, profile)
     return lambda seeds: matched_landscapes(zoo, pair["plain"], pair["residual"], seeds)
 
@@ -233,29 +222,26 @@ def curvature_gaps(v: dict) -> tuple[np.ndarray, np.ndarray]:
 
 @claim(CARD)
 def test_the_trained_point_is_a_minimum_along_filter_normalized_directions(arm, evidence, zoo):
-    trained = arm == "claim"
-    measure = (matched(zoo, DEEP, evidence.profile) if trained else
+    trained = arm is Arm.CLAIM
+    values_for = (matched(zoo, DEEP, evidence.profile) if trained else
                lambda seeds: initial_rise(zoo, twins(DEEP, evidence.profile), seeds))
-    per_seed = evidence.per_seed(measure)
+    per_seed = evidence.per_seed(values_for)
     where = ({"plain": f"at training loss {TARGET_LOSS:g}", "residual": f"at training loss {TARGET_LOSS:g}"}
              if trained else {"plain": "at initialization", "residual": "at initialization"})
     # in the control arm (the nets at initialization) a sanity check that the test can fail, not a null
-    n = 0
-    for name in ("plain", "residual"):
-        decision = evidence.check_over_seeds(per_seed, lambda v, name=name: stats.greater_than(
-            v[f"log rise {name}"], reference=0.0, min_effect=MIN_LOG_RISE, alpha=ALPHA, label=f"log rise {name}",
-            name=f"L(θ) of the {name} {DEEP}-block net ({where[name]}) is the minimum along all {N_DIRECTIONS} "
-                 "directions: the curves rise away from it"))
-        n = max(n, decision.n)
-    measured = per_seed.upto(n)
+    decisions = [evidence.check_over_seeds(per_seed, lambda v, name=name: stats.greater_than(
+        v[f"log rise {name}"], reference=0.0, min_effect=MIN_LOG_RISE, alpha=ALPHA, label=f"log rise {name}",
+        name=f"L(θ) of the {name} {DEEP}-block net ({where[name]}) is the minimum along all {N_DIRECTIONS} "
+             "directions: the curves rise away from it")) for name in ("plain", "residual")]
+    seeds, measured = per_seed.used_by(*decisions)
     for name in ("plain", "residual"):
         minima = sum(rise > 0 for rise in measured[f"log rise {name}"])
-        evidence.note(f"{name}: θ is the minimum of every 1-D curve in {minima}/{n} seeds")
+        evidence.note(f"{name}: θ is the minimum of every 1-D curve in {minima}/{len(seeds)} seeds")
     evidence.check(stats.holds_in_every_case(
-        measured["untouched plain"] + measured["untouched residual"], seeds=per_seed.seeds[:n] * 2,
+        measured["untouched plain"] + measured["untouched residual"], seeds=seeds * 2,
         name="evaluating the landscape leaves the models' state bit-identical"), expect=True)
     curves = {name: np.array(measured[f"curves {name}"]) for name in ("plain", "residual")}
-    evidence.measure("curves_1d", {"alphas": ALPHAS_1D.tolist(), **{k: c.tolist() for k, c in curves.items()}})
+    evidence.record_value("curves_1d", {"alphas": ALPHAS_1D.tolist(), **{k: c.tolist() for k, c in curves.items()}})
     fig, axes = plt.subplots(1, 2, figsize=(12, 4), sharey=True, layout="constrained")
     for ax, name in zip(axes, ("plain", "residual")):
         for i, seed_curves in enumerate(curves[name]):
@@ -271,7 +257,7 @@ def test_the_trained_point_is_a_minimum_along_filter_normalized_directions(arm, 
 
 @claim(CARD)
 def test_filter_normalization_makes_the_landscape_invariant_to_layer_rescaling(arm, evidence, zoo):
-    kind = "normalized" if arm == "claim" else "raw"
+    kind = "normalized" if arm is Arm.CLAIM else "raw"
     seeds = SeedFamily(CARD.id).seeds(evidence.run.seed_base, evidence.run.seeds)   # the first look's models
     measured = matched(zoo, DEEP, evidence.profile)(seeds)["rescaling"]
     gaps = [float(np.max(np.abs(m[f"after {kind}"] - m[f"before {kind}"]) /
@@ -297,7 +283,7 @@ def test_filter_normalization_makes_the_landscape_invariant_to_layer_rescaling(a
 
 @claim(CARD)
 def test_a_deep_plain_net_is_more_non_convex_than_its_residual_twin_at_the_same_training_loss(arm, evidence, zoo):
-    depth = DEEP if arm == "claim" else SHALLOW
+    depth = DEEP if arm is Arm.CLAIM else SHALLOW
     per_seed = evidence.per_seed(matched(zoo, depth, evidence.profile))
     match = evidence.check_over_seeds(per_seed, lambda v: stats.equivalent(
         np.log(np.array(v["loss residual"]) / np.array(v["loss plain"])), reference=0.0, margin=MATCH_MARGIN,
@@ -307,40 +293,39 @@ def test_a_deep_plain_net_is_more_non_convex_than_its_residual_twin_at_the_same_
         v["non-convex plain"], v["non-convex residual"], min_effect=MIN_NONCONVEX_GAP, alpha=ALPHA,
         name=f"at the same training loss the plain {depth}-block surface is more non-convex than the residual one",
         labels=("non-convex plain", "non-convex residual")))
-    n = max(match.n, gap.n)
-    v = per_seed.upto(n)
+    seeds, v = per_seed.used_by(match, gap)
     reached = sum(max(p, r) <= TARGET_LOSS for p, r in zip(v["loss plain"], v["loss residual"]))
-    evidence.note(f"both twins reached training loss {TARGET_LOSS:g} in {reached}/{n} seeds")
+    evidence.note(f"both twins reached training loss {TARGET_LOSS:g} in {reached}/{len(seeds)} seeds")
     evidence.table(f"{depth}-block twins: epochs to training loss {TARGET_LOSS:g}, losses (whole training split, "
                    "eval mode), non-convex fraction at that loss and after equal epochs (the faster twin's)",
                    ["seed", "epochs plain", "epochs residual", "loss plain", "loss residual", "non-convex plain",
                     "non-convex residual", "equal epochs: loss plain", "loss residual", "non-convex plain",
                     "non-convex residual"],
                    [list(row) for row in zip(
-                       per_seed.seeds, v["epochs plain"], v["epochs residual"], v["loss plain"], v["loss residual"],
+                       seeds, v["epochs plain"], v["epochs residual"], v["loss plain"], v["loss residual"],
                        v["non-convex plain"], v["non-convex residual"], v["loss plain equal epochs"],
                        v["loss residual equal epochs"], v["non-convex plain equal epochs"],
                        v["non-convex residual equal epochs"])])
-    evidence.measure("surfaces_first_seed", {"alphas": ALPHAS_2D.tolist(), "plain": v["surface plain"][0].tolist(),
+    evidence.record_value("surfaces_first_seed", {"alphas": ALPHAS_2D.tolist(), "plain": v["surface plain"][0].tolist(),
                                              "residual": v["surface residual"][0].tolist()})
     _plot_surfaces(evidence, v, depth)
 
 
 @claim(CARD)
 def test_the_curvature_gap_of_an_equal_epoch_comparison_shrinks_at_the_same_training_loss(arm, evidence, zoo):
-    depth = DEEP if arm == "claim" else SHALLOW
+    depth = DEEP if arm is Arm.CLAIM else SHALLOW
     per_seed = evidence.per_seed(matched(zoo, depth, evidence.profile))
     decision = evidence.check_over_seeds(per_seed, lambda v: stats.paired_greater(
         *curvature_gaps(v), min_effect=MIN_CURVATURE_SHRINK, alpha=ALPHA,
         name=f"the {depth}-block twins' curvature gap ln(plain / residual) is larger after equal epochs than at "
              "equal training loss", labels=("gap equal epochs", "gap equal loss")))
-    v = per_seed.upto(decision.n)
+    seeds, v = per_seed.used_by(decision)
     equal, same_loss = curvature_gaps(v)
     evidence.table(f"{depth}-block twins: ln curvature of the 1-D section (β = 0)",
                    ["seed", "equal epochs", "plain", "residual", "gap", "loss plain", "at loss "
                     f"{TARGET_LOSS:g}: plain", "residual", "gap"],
                    [list(row) for row in zip(
-                       per_seed.seeds, v["epochs equal"], v["ln curvature plain equal epochs"],
+                       seeds, v["epochs equal"], v["ln curvature plain equal epochs"],
                        v["ln curvature residual equal epochs"], equal, v["loss plain equal epochs"],
                        v["ln curvature plain"], v["ln curvature residual"], same_loss)])
     evidence.note(f"gap at equal training loss (not asserted): mean {same_loss.mean():+.2f}, sd "

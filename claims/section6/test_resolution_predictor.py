@@ -5,12 +5,11 @@ import numpy as np
 import torch
 
 from claimcheck import stats
-from claimcheck.evidence import Card, claim
+from claimcheck.evidence import Arm, Card, claim
 from claimcheck.lazy import LazyModule
 from claimcheck.memo import measurement
 from claimcheck.seeds import derive
 from claims import families
-from claims.section6.resolution import FCN_FIT, MULTIRES, RESOLUTIONS, fcn_recipe, flops, resize, trained_with
 from claims.section6.resolution_predictor import (
     best_resolution,
     best_static_mix,
@@ -19,6 +18,7 @@ from claims.section6.resolution_predictor import (
     predictor_features,
     relative_cost,
 )
+from claims.shared.resolution import FCN_FIT, MULTIRES, RESOLUTIONS, flops, resize, trained_with
 from fixtures.training import predict_logits
 from fixtures.zoo import DataSpec
 
@@ -157,8 +157,8 @@ def _name(tested: str) -> str:
 
 @claim(CARD)
 def test_predicting_the_resolution_per_image_keeps_accuracy_at_a_lower_mean_cost(arm, evidence, zoo):
-    recipe = fcn_recipe(evidence.profile)
-    tested, other = ("adaptive", "random") if arm == "claim" else ("random", "random 2")
+    recipe = families.FULLY_CONV.recipe(evidence.profile)
+    tested, other = ("adaptive", "random") if arm is Arm.CLAIM else ("random", "random 2")
     per_seed = evidence.per_seed(lambda seeds: resolution_choices(zoo, recipe, seeds), family=families.FULLY_CONV)
     evidence.check_over_seeds(per_seed, lambda v: stats.non_inferior(
         v[f"{tested} acc"], v["8 px acc"], margin=MARGIN, alpha=ALPHA,
@@ -166,10 +166,10 @@ def test_predicting_the_resolution_per_image_keeps_accuracy_at_a_lower_mean_cost
         labels=(f"{tested} accuracy", "8 px accuracy")))
     evidence.check_over_seeds(per_seed, lambda v: stats.paired_greater(
         v[f"{tested} acc"], v[f"{other} acc"], min_effect=MIN_GAIN, alpha=ALPHA,
-        name=f"{'P(x)' if arm == 'claim' else 'a random'} assignment beats {'random' if arm == 'claim' else 'another'} "
-             f"assignment at the same cost by more than {MIN_GAIN:.0%}",
+        name=f"{'P(x)' if arm is Arm.CLAIM else 'a random'} assignment beats "
+             f"{'random' if arm is Arm.CLAIM else 'another'} assignment at the same cost by more than {MIN_GAIN:.0%}",
         labels=(f"{tested} accuracy", f"{other} accuracy")))
-    if arm == "claim":   # the control's assignment has this cost by construction
+    if arm is Arm.CLAIM:   # the control's assignment has this cost by construction
         evidence.check_over_seeds(per_seed, lambda v: stats.greater_than(
             1 - np.array(v["adaptive cost"]), reference=0.0, min_effect=MIN_SAVING, alpha=ALPHA, label="saving",
             name=f"P(x)'s mean cost is more than {MIN_SAVING:.0%} below always using 8 px"))
@@ -178,8 +178,8 @@ def test_predicting_the_resolution_per_image_keeps_accuracy_at_a_lower_mean_cost
 
 @claim(CARD, xfail_claim=STATIC_REASON)
 def test_predicting_the_resolution_per_image_beats_the_best_static_mix_at_the_same_cost(arm, evidence, zoo):
-    recipe = fcn_recipe(evidence.profile)
-    tested = "adaptive" if arm == "claim" else "random"
+    recipe = families.FULLY_CONV.recipe(evidence.profile)
+    tested = "adaptive" if arm is Arm.CLAIM else "random"
     per_seed = evidence.per_seed(lambda seeds: resolution_choices(zoo, recipe, seeds), family=families.FULLY_CONV)
     decision = evidence.check_over_seeds(per_seed, lambda v: stats.paired_greater(
         v[f"{tested} acc"], v["static acc"], min_effect=STATIC_GAIN, alpha=ALPHA,

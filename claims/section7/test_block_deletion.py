@@ -5,12 +5,12 @@ import numpy as np
 from matplotlib.ticker import MaxNLocator
 
 from claimcheck import stats
-from claimcheck.evidence import Card, claim
+from claimcheck.evidence import Arm, Card, claim
 from claimcheck.lazy import LazyModule
 from claimcheck.memo import measurement
 from claims import families
 from claims.section7.deletion import deletion_accuracies, greedy_removable
-from claims.shared.twins import DEEP, twin_recipe
+from claims.shared.twins import DEEP
 
 plt = LazyModule("matplotlib.pyplot")  # imported when a figure is drawn, not when the test is collected
 
@@ -63,18 +63,18 @@ def deletion_effects(zoo, recipe, seeds: list[int]) -> dict:
 
 @claim(CARD)
 def test_most_residual_blocks_can_be_deleted_at_test_time_unlike_plain_layers(arm, evidence, zoo):
-    residual = arm == "claim"
-    recipe = twin_recipe(DEEP, residual, evidence.profile)
+    residual = arm is Arm.CLAIM
+    recipe = families.RESIDUAL_TWINS.recipe(evidence.profile, DEEP, residual)
     kept = {}   # per seed: (drop per block, removable blocks per test sample, θ unchanged)
 
-    def measure(seeds: list[int]) -> dict[str, list]:
+    def values_for(seeds: list[int]) -> dict[str, list]:
         m = deletion_effects(zoo, recipe, seeds)
         kept.update({s: row for s, row in zip(seeds, zip(m["drops"], m["removable"], m["theta_unchanged"]))})
         return {"median drop": [float(np.median(d)) for d in m["drops"]],
                 "max drop": [float(d.max()) for d in m["drops"]],
                 "kept with half deleted": [float((r >= HALF).mean()) for r in m["removable"]]}
 
-    per_seed = evidence.per_seed(measure, family=families.RESIDUAL_TWINS)
+    per_seed = evidence.per_seed(values_for, family=families.RESIDUAL_TWINS)
     evidence.check_over_seeds(per_seed, lambda v: stats.greater_than(
         [MAX_MEDIAN_DROP - m for m in v["median drop"]], reference=0.0, min_effect=0.0, alpha=ALPHA,
         label=f"{MAX_MEDIAN_DROP:.0%} - median drop",
@@ -97,7 +97,7 @@ def test_most_residual_blocks_can_be_deleted_at_test_time_unlike_plain_layers(ar
 def _report(evidence, drops: list[np.ndarray], removable: list[np.ndarray], residual: bool) -> None:
     kind = "residual" if residual else "plain"
     drops_arr = np.array(drops)
-    evidence.measure("accuracy_drop_per_block", drops_arr.tolist())
+    evidence.record_value("accuracy_drop_per_block", drops_arr.tolist())
     evidence.table(f"Test-accuracy drop when deleting one block ({kind}; mean and range over seeds)",
                    ["block", "mean drop", "min", "max"],
                    [[i, drops_arr[:, i].mean(), drops_arr[:, i].min(), drops_arr[:, i].max()]

@@ -6,7 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from claimcheck import stats
-from claimcheck.evidence import Card, claim
+from claimcheck.evidence import Arm, Card, claim
 from models.course_code3 import Code3Config
 
 CARD = Card(
@@ -44,7 +44,7 @@ def raises_shape_error(net, x: torch.Tensor) -> bool:
 @claim(CARD)
 def test_the_literal_code3_raises_a_shape_error_and_both_fixes_run(arm, evidence):
     examples = evidence.profile.examples
-    fixes = ("literal",) if arm == "claim" else ("match", "project")
+    fixes = ("literal",) if arm is Arm.CLAIM else ("match", "project")
 
     @stats.property_settings(examples)
     @given(**DRAWS)

@@ -5,7 +5,7 @@ import numpy as np
 from matplotlib.ticker import MaxNLocator
 
 from claimcheck import stats
-from claimcheck.evidence import Card, claim
+from claimcheck.evidence import Arm, Card, claim
 from claimcheck.lazy import LazyModule
 from claimcheck.memo import measurement
 from fixtures.training import TrainSpec, evaluate
@@ -102,10 +102,10 @@ def gradients_and_training(zoo, recipe, seeds: list[int]) -> dict:
 
 @claim(CARD)
 def test_concatenating_hidden_layers_trains_like_a_residual_sum_and_better_than_a_plain_stack(arm, evidence, zoo):
-    depth = DEEP if arm == "claim" else SHALLOW
+    depth = DEEP if arm is Arm.CLAIM else SHALLOW
     kept = {twin: {} for twin in TWINS}   # per twin and seed: gradient norms per layer and the loss curve
 
-    def measure(seeds: list[int]) -> dict[str, list]:
+    def values_for(seeds: list[int]) -> dict[str, list]:
         out = {}
         for twin in TWINS:
             m = gradients_and_training(zoo, recipe(depth, twin), seeds)
@@ -115,9 +115,9 @@ def test_concatenating_hidden_layers_trains_like_a_residual_sum_and_better_than_
             out[f"test accuracy {twin}"] = m["test_acc"]
         return out
 
-    per_seed = evidence.per_seed(measure)
+    per_seed = evidence.per_seed(values_for)
     _check_against_plain(evidence, per_seed, depth)
-    if arm == "claim":
+    if arm is Arm.CLAIM:
         _check_against_residual(evidence, per_seed, depth)
     seeds = per_seed.seeds
     _figure(evidence, {t: [kept[t][s][0] for s in seeds] for t in TWINS},

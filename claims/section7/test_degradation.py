@@ -6,7 +6,7 @@ import torch
 from hypothesis import given
 
 from claimcheck import stats
-from claimcheck.evidence import Card, claim
+from claimcheck.evidence import Arm, Card, claim
 from claimcheck.lazy import LazyModule
 from claimcheck.memo import measurement
 from claims.section7.degradation import DEEP, EPOCHS, MID, SHALLOW, WIDTH, degradation_recipe
@@ -71,8 +71,8 @@ def training_fit(zoo, recipe, seeds: list[int]) -> dict:
 
 @claim(CARD)
 def test_deep_plain_nets_train_worse_than_shallow_ones_and_residual_ones_do_not(arm, evidence, zoo):
-    deep = DEEP if arm == "claim" else MID
-    configs = [(deep, False), (SHALLOW, False)] + ([(DEEP, True), (SHALLOW, True)] if arm == "claim" else [])
+    deep = DEEP if arm is Arm.CLAIM else MID
+    configs = [(deep, False), (SHALLOW, False)] + ([(DEEP, True), (SHALLOW, True)] if arm is Arm.CLAIM else [])
 
     def fits(seeds: list[int]) -> dict[str, list]:
         out = {}
@@ -88,7 +88,7 @@ def test_deep_plain_nets_train_worse_than_shallow_ones_and_residual_ones_do_not(
         v[f"loss plain {deep}"], v[f"loss plain {SHALLOW}"], min_effect=MIN_GAP, alpha=ALPHA,
         name=f"plain {deep} blocks has a higher training loss than plain {SHALLOW}",
         labels=(f"loss plain {deep}", f"loss plain {SHALLOW}")))
-    if arm == "claim":
+    if arm is Arm.CLAIM:
         evidence.check_over_seeds(per_seed, lambda v: stats.greater_than(
             v[f"accuracy plain {DEEP}"], reference=0.1, min_effect=FIT_ABOVE_CHANCE, alpha=ALPHA,
             label="training accuracy",

@@ -1,2 +1,3 @@
-"""Trained-model families that claims of several sections share (their seed families: claims/families.py).
-A claim imports these, never another claim's module."""
+"""Code that more than one claim module uses: the recipes of the model families in claims/families.py (deep_mlp,
+residual_cnn, resolution's CNNs, twins) and helpers (representations, resolution, feature_space, model_state,
+variants, block_net). A claim imports these, never another claim's module (tests/test_layering.py)."""

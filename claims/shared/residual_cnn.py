@@ -1,4 +1,5 @@
-"""The small residual CNN on digits of Zhang et al.'s setting: claims 4.5 and 5.3 (seed family RESIDUAL_CNN)."""
+"""The small residual CNN on digits of Zhang et al.'s setting: the recipe of the model family RESIDUAL_CNN
+(claims/families.py, 4.5), which 5.3 trains its own way."""
 from __future__ import annotations
 
 from claimcheck.config import ScaleProfile
@@ -16,5 +17,5 @@ CNN_CHANNELS, CNN_BLOCKS, CNN_EPOCHS, CNN_LR = 32, 3, 4, 2e-3
 def residual_cnn_recipe(profile: ScaleProfile) -> Recipe:
     arch = ConvNetConfig(in_channels=1, num_classes=10, channels=profile.width(CNN_CHANNELS), blocks=CNN_BLOCKS)
     return Recipe(arch=arch, data=DataSpec("digits-images"),
-                  train=TrainSpec(epochs=max(profile.epochs(CNN_EPOCHS), CNN_EPOCHS), lr=CNN_LR, batch_size=64),
+                  train=TrainSpec(epochs=profile.epochs(CNN_EPOCHS, at_least=CNN_EPOCHS), lr=CNN_LR, batch_size=64),
                   keep_init=True)

@@ -1,4 +1,5 @@
-"""The residual/plain MLP twins of 7.5 (block deletion), and the training-fit measures 7.2 reuses for its own twins.
+"""The residual/plain MLP twins of 7.5 (block deletion; the model family RESIDUAL_TWINS of claims/families.py), and
+the training-fit measures 7.2 reuses for its own twins.
 
 One recipe per (depth, residual): the same Recipe object in every claim means one cache entry,
 trained once per seed. Digits, width 64, BN + He init (models/residual.py), Adam 1e-3, batch 64.
@@ -18,7 +19,7 @@ SHALLOW = 2    # pilot: plain 0.097-0.099
 EPOCHS = 10    # pilot: the gap is clear at 10 (3 seeds); 20 epochs cost twice as much for the same verdict
 
 
-def twin_recipe(depth: int, residual: bool, profile) -> Recipe:
+def twin_recipe(profile, depth: int, residual: bool) -> Recipe:
     return Recipe(arch=ResMLPConfig(64, profile.width(WIDTH), depth, 10, residual=residual),
                   data=DataSpec("digits"),
                   train=TrainSpec(epochs=profile.epochs(EPOCHS), lr=1e-3, batch_size=64))

@@ -91,7 +91,7 @@ def _items(nodeids: list[str]) -> list[SimpleNamespace]:
 
 
 def test_shards_are_whole_files_whatever_the_collection_order():
-    from claimcheck.plugin import shard_files
+    from claimcheck.scheduling import shard_files
 
     durations = json.loads((ROOT / ".test_durations").read_text())
     nodeids = sorted(durations)
@@ -129,7 +129,7 @@ def test_a_bad_shard_is_a_usage_error_naming_the_flag(pytester, monkeypatch, val
 
 
 def test_store_durations_merges_this_runs_seconds_into_the_file(tmp_path):
-    from claimcheck.plugin import store_durations
+    from claimcheck.scheduling import store_durations
 
     path = tmp_path / ".test_durations"
     path.write_text(json.dumps({"a.py::old": 2.0, "a.py::t": 9.0}))

@@ -3,18 +3,50 @@ from __future__ import annotations
 
 import dataclasses
 import random
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 
-from claimcheck import memo
+from claimcheck import global_state, memo
 from claimcheck.config import PROFILES, RunConfig
 from claimcheck.memo import Workspace, cached_png, decode, encode, keyable, measurement
 from claimcheck.store import Store
 
 CALLS = []
+
+
+class ToyLibrary:
+    """A library with a global generator of its own, registered as a project registers its framework's."""
+
+    name = "toy"
+
+    def __init__(self):
+        self.rng = random.Random(0)
+
+    def seed(self, seed: int) -> None:
+        self.rng.seed(seed)
+
+    @contextmanager
+    def isolated_rng(self, seed: int):
+        state = self.rng.getstate()
+        self.rng.seed(seed)
+        try:
+            yield
+        finally:
+            self.rng.setstate(state)
+
+    def set_threads(self, count: int) -> None:
+        return None
+
+
+TOY = ToyLibrary()
+
+
+@pytest.fixture(autouse=True)
+def toy_registered(monkeypatch):
+    monkeypatch.setattr(global_state, "_registered", {"toy": TOY})
 
 
 @dataclasses.dataclass(frozen=True)
@@ -35,7 +67,8 @@ def workspace_at(root, device="cpu"):
 @measurement
 def noisy(zoo, knob: Knob, seeds: list[int], *, scale: float = 1.0):
     CALLS.append((knob, tuple(seeds)))
-    return {"draw": torch.randn(3).numpy() * scale, "pair": (float(np.random.rand()), random.random()),
+    return {"draw": np.array([TOY.rng.random() for _ in range(3)], dtype=np.float32) * scale,
+            "pair": (float(np.random.rand()), random.random()),
             "seeds": seeds}
 
 
@@ -55,20 +88,20 @@ def test_a_loaded_measurement_equals_the_computed_one_and_is_not_recomputed(tmp_
 
 def test_the_callers_random_streams_are_the_same_whether_computed_or_loaded(tmp_path):
     def after_measuring():
-        torch.manual_seed(3)
+        TOY.seed(3)
         np.random.seed(3)
         random.seed(3)
         value = noisy(workspace_at(tmp_path), Knob(7), [9])
-        return value["pair"], (torch.rand(1).item(), np.random.rand(), random.random())
+        return value["pair"], (TOY.rng.random(), np.random.rand(), random.random())
 
     computed, loaded = after_measuring(), after_measuring()
     assert computed == loaded
 
 
 def test_the_value_depends_on_the_arguments_not_on_the_callers_seed(tmp_path):
-    torch.manual_seed(1)
+    TOY.seed(1)
     a = noisy(workspace_at(tmp_path / "a"), Knob(8), [1])
-    torch.manual_seed(2)
+    TOY.seed(2)
     b = noisy(workspace_at(tmp_path / "b"), Knob(8), [1])
     np.testing.assert_array_equal(a["draw"], b["draw"])
 
@@ -96,14 +129,30 @@ def test_keys_refuse_values_without_a_stable_description(value):
         keyable([value])
 
 
+@dataclasses.dataclass
+class TensorLike:
+    """What encode reads from a tensor (a framework's array): detach().cpu().numpy()."""
+
+    array: np.ndarray
+
+    def detach(self):
+        return self
+
+    def cpu(self):
+        return self
+
+    def numpy(self):
+        return self.array
+
+
 def test_results_round_trip_exactly():
     value = {"a": np.array([[0.1, 1e-300], [np.inf, -0.0]]), "b": (1, "x", [np.float32(0.3)]),
-             "c": torch.tensor([1, 2], dtype=torch.int64), "d": None}
+             "c": TensorLike(np.array([1, 2], dtype=np.int64)), "d": None}
     back = decode(encode(value))
     np.testing.assert_array_equal(back["a"], value["a"])
     assert back["b"] == (1, "x", [pytest.approx(0.3, rel=1e-7)]) and back["c"].dtype == np.int64
     with pytest.raises(TypeError, match="cannot return"):
-        encode({"model": torch.nn.Linear(1, 1)})
+        encode({"model": object()})
 
 
 def test_a_figure_is_rendered_once_and_reused_byte_for_byte(tmp_path):

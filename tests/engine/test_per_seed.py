@@ -18,14 +18,14 @@ def evidence(arm: str = "claim", first: int = 5) -> Evidence:
     return Evidence(CARD, arm, run, figures_dir=None)
 
 
-def test_measure_is_called_once_per_look_with_only_the_new_seeds():
+def test_values_for_is_called_once_per_look_with_only_the_new_seeds():
     calls = []
 
-    def measure(seeds):
+    def values_for(seeds):
         calls.append(list(seeds))
         return {"x": [0.1 * (i % 3) for i in range(len(seeds))]}   # a null effect: goes past the first look
     ev = evidence("control")
-    per_seed = ev.per_seed(measure, family=SeedFamily("fam"))
+    per_seed = ev.per_seed(values_for, family=SeedFamily("fam"))
     decision = ev.check_over_seeds(per_seed, lambda v: stats.greater_than(
         v["x"], reference=0.0, min_effect=0.5, alpha=0.01))
     assert [len(c) for c in calls] == [5] * (decision.n // 5)
@@ -37,17 +37,31 @@ def test_measure_is_called_once_per_look_with_only_the_new_seeds():
 def test_a_second_check_reuses_what_the_first_measured():
     calls = []
 
-    def measure(seeds):
+    def values_for(seeds):
         calls.append(len(seeds))
         return {"x": [1.0 + 0.01 * i for i in range(len(seeds))]}
     ev = evidence()
-    per_seed = ev.per_seed(measure)
+    per_seed = ev.per_seed(values_for)
     for _ in range(2):
         ev.check_over_seeds(per_seed, lambda v: stats.greater_than(v["x"], reference=0.0, min_effect=0.5,
                                                                    alpha=0.01))
     # the sign test decides at the second look (10 of 10 seeds above; 5 of 5 cannot reach alpha 0.01)
     assert calls == [5, 5] and [c["seeds_used"] for c in ev.checks] == [10, 10]
     assert ev.checks[1]["outcome"] == "SUPPORTED"
+
+
+def test_used_by_gives_the_seeds_and_rows_of_the_decisions_deciding_look():
+    ev = evidence()
+    per_seed = ev.per_seed(lambda seeds: {"x": [1.0 + 0.01 * i for i in range(len(seeds))], "y": list(seeds)})
+    quick = ev.check_over_seeds(per_seed, lambda v: stats.greater_than(v["x"], reference=0.0, min_effect=0.5,
+                                                                       alpha=0.01))
+    per_seed.upto(15)   # measured beyond the decision (as a later check or a first-look table would)
+    seeds, rows = per_seed.used_by(quick)
+    assert quick.n == 10 and seeds == per_seed.seeds[:10] and rows == {"x": per_seed.rows["x"][:10], "y": seeds}
+    slow = types.SimpleNamespace(n=15)   # what used_by reads of a decision
+    assert per_seed.used_by(quick, slow)[0] == per_seed.seeds
+    with pytest.raises(TypeError, match="decisions"):
+        per_seed.used_by()
 
 
 def test_a_floor_raises_the_first_look():
@@ -71,7 +85,7 @@ def test_the_arms_expect_supported_and_anything_but_supported():
 
 
 @pytest.mark.parametrize("bad, message", [({"x": [1.0]}, "1 values"), ([1.0] * 5, "must return")])
-def test_measure_must_return_one_value_per_seed_by_name(bad, message):
+def test_values_for_must_return_one_value_per_seed_by_name(bad, message):
     ev = evidence()
     with pytest.raises((ValueError, TypeError), match=message):
         ev.check_over_seeds(ev.per_seed(lambda seeds: bad), lambda v: stats.greater_than(

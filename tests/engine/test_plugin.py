@@ -75,32 +75,6 @@ def test_a_folder_option_that_is_a_file_or_empty_is_a_usage_error(project, flag)
         result.stderr.fnmatch_lines([f"*{flag}*{message}*"])
 
 
-def test_a_weights_file_that_is_not_a_state_dict_is_a_usage_error(project):
-    project.path.joinpath("weights.pth").write_text("not a checkpoint")
-    result = run(project, "-p", "fixtures.plugin", "--resnet50-weights", str(project.path / "weights.pth"))
-    assert result.ret == pytest.ExitCode.USAGE_ERROR
-    result.stderr.fnmatch_lines(["*--resnet50-weights*does not load as a state dict with weights_only=True*"])
-
-
-def test_the_projects_weights_option_joins_the_run_identity(project, tmp_path):
-    import torch
-
-    weights = tmp_path / "elsewhere" / "r50.pth"      # outside the project: given with "=" (README, "Options")
-    weights.parent.mkdir()
-    from fixtures.plugin import resnet50_shapes
-
-    torch.save({k: torch.zeros(()).expand(shape) for k, shape in resnet50_shapes().items()}, weights)
-    project.makeconftest("def pytest_sessionfinish(session):\n"
-                         "    from claimcheck.plugin import session_key\n"
-                         "    print('IDENTITY', dict(session.config.stash[session_key].run.project_identity))\n")
-    result = project.runpytest_inprocess("-p", "fixtures.plugin", f"--resnet50-weights={weights}",
-                                          "--claims-cache", str(project.path / "cache"), "-s")
-    result.assert_outcomes(passed=2, xfailed=1)
-    from claimcheck.identity import file_identity
-
-    result.stdout.fnmatch_lines([f"*IDENTITY {{'resnet50_weights': '{file_identity(weights)}'}}*"])
-
-
 def test_folder_options_take_a_separate_value_even_when_the_folder_exists(project):
     cache = project.path / "existing-cache"          # inside the project: pytest still finds its ini file
     cache.mkdir()
@@ -289,12 +263,14 @@ def test_merge_command_reports_malformed_input_and_failed_arms(tmp_path, capsys)
 
 def test_an_xdist_controller_leaves_auto_to_its_workers_and_adopts_their_device(tmp_path):
     from claimcheck import config as cfg
-    from claimcheck.plugin import PAYLOAD_KEY, ClaimSession, _is_xdist_controller
+    from claimcheck.report import PAYLOAD_KEY
+    from claimcheck.scheduling import is_xdist_controller
+    from claimcheck.session import ClaimSession
 
     controller = SimpleNamespace(option=SimpleNamespace(tx=["popen", "popen"], dist="load"))
-    assert _is_xdist_controller(controller)
-    assert not _is_xdist_controller(SimpleNamespace(option=SimpleNamespace(tx=[], dist="no")))
-    assert not _is_xdist_controller(SimpleNamespace(option=controller.option, workerinput={}))
+    assert is_xdist_controller(controller)
+    assert not is_xdist_controller(SimpleNamespace(option=SimpleNamespace(tx=[], dist="no")))
+    assert not is_xdist_controller(SimpleNamespace(option=controller.option, workerinput={}))
 
     run = cfg.RunConfig(profile=cfg.PROFILES["smoke"], seeds=3, seed_base=1, device="auto",
                         report_dir=tmp_path, cache_dir=tmp_path)
@@ -307,7 +283,7 @@ def test_an_xdist_controller_leaves_auto_to_its_workers_and_adopts_their_device(
 
 
 def test_xdist_queue_holds_files_together_longest_total_first(tmp_path):
-    from claimcheck.plugin import longest_files_first
+    from claimcheck.scheduling import longest_files_first
 
     def item(path, name):
         return SimpleNamespace(path=Path(path), nodeid=f"{path}::{name}")
@@ -350,14 +326,33 @@ def test_a_folder_outside_the_project_given_as_two_words_is_a_usage_error_that_s
     outside = tmp_path_factory.mktemp("outside-cache")
     result = project.runpytest_inprocess("--claims-cache", str(outside), "--claims-scale", "smoke")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
-    result.stderr.fnmatch_lines([f"*--claims-cache {outside}*did not read the project's ini file*"
+    result.stderr.fnmatch_lines([f"*--claims-cache {outside}*looked for its configuration file from there*"
                                  f"--claims-cache={outside}*"])
     project.runpytest_inprocess(f"--claims-cache={outside}", "--claims-scale", "smoke").assert_outcomes(
         passed=2, xfailed=1)
 
 
+def test_a_pytest_toml_project_is_told_too_and_an_explicit_config_file_or_test_path_is_no_misreading(
+        project, tmp_path_factory):
+    """pytest 9 reads pytest.toml before pytest.ini: the check reads pytest's decision (its root), no list of
+    file names."""
+    project.path.joinpath("tox.ini").unlink()
+    project.maketoml("[pytest]\n"
+                     'addopts = ["--strict-markers", "-p", "claimcheck.plugin", "-p", "no:benchmark", "-p", '
+                     '"no:hypothesispytest", "--claims-device", "cpu"]\n'
+                     "xfail_strict = true\n"
+                     "claims_id_pattern = '^[0-9]+\\.[0-9]+$'\n")
+    outside = tmp_path_factory.mktemp("outside-cache")
+    result = project.runpytest_inprocess("--claims-cache", str(outside), "--claims-scale", "smoke")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines([f"*--claims-cache {outside}*write --claims-cache={outside}*"])
+    for args in (["-c", str(project.path / "pytest.toml")], [str(project.path / "test_toy.py")]):
+        result = project.runpytest_inprocess(*args, "--claims-cache", str(outside), "--claims-scale", "smoke")
+        result.assert_outcomes(passed=2, xfailed=1)
+
+
 def test_xdist_hands_out_claim_files_whole_and_other_tests_one_by_one():
-    from claimcheck.plugin import claim_file_scheduling
+    from claimcheck.scheduling import claim_file_scheduling
 
     config = SimpleNamespace(getvalue=lambda name: {"tx": ["popen"] * 2}.get(name))   # `-n 2`, as xdist sees it
     scheduler = claim_file_scheduling(config, None)

@@ -37,6 +37,7 @@ from scipy import integrate, optimize, special
 from scipy import stats as sps
 
 from claimcheck import sequential, stats
+from claimcheck.verdicts import Outcome
 
 ALPHA = 0.01             # the suite's alpha for checks over seeds
 DRAWS = 4000             # per null: Monte-Carlo SE of a 0.01 rate is 0.0016
@@ -273,7 +274,7 @@ def test_vectorized_decisions_equal_the_engine(test, scale):
     schedule = schedule_of(scale)
     data = _mixed_data(test, np.random.default_rng(3), 80, schedule.max_seeds)
     outcome, used = simulate(test, data, schedule)
-    names = {1: sequential.SUPPORTED, -1: sequential.NOT_SUPPORTED, 0: sequential.INCONCLUSIVE}
+    names = {1: Outcome.SUPPORTED, -1: Outcome.NOT_SUPPORTED, 0: Outcome.INCONCLUSIVE}
     for row in range(80):
         got = sequential.decide(lambda n, row=row: call_helper(test, data, row, n), schedule)
         assert (got.outcome, got.n) == (names[outcome[row]], used[row]), row
@@ -488,7 +489,7 @@ def test_inconclusive_reports_the_seeds_it_would_need():
     row = np.random.default_rng(11).normal(0.25, 1.0, schedule.max_seeds)   # 60% of seeds above 0
     got = sequential.decide(lambda n: stats.paired_greater(row[:n], np.zeros(n), min_effect=0.0, alpha=ALPHA),
                             schedule)
-    assert got.outcome == sequential.INCONCLUSIVE and got.n == 25
+    assert got.outcome is Outcome.INCONCLUSIVE and got.n == 25
     assert got.seeds_needed is not None and got.seeds_needed > 25
 
 

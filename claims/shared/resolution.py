@@ -81,10 +81,10 @@ MULTIRES = Augment("multires", sizes=RESOLUTIONS)
 
 def cnn_recipe(profile) -> Recipe:
     return Recipe(arch=ConvNetConfig(1, 10, channels=profile.width(16), blocks=2), data=DataSpec("digits-images"),
-                  train=TrainSpec(epochs=max(profile.epochs(CNN_EPOCHS), CNN_EPOCHS), lr=3e-3, batch_size=128))
+                  train=TrainSpec(epochs=profile.epochs(CNN_EPOCHS, at_least=CNN_EPOCHS), lr=3e-3, batch_size=128))
 
 
 def fcn_recipe(profile) -> Recipe:
     return Recipe(arch=FullyConvConfig(1, 10, channels=profile.width(32), downsamplings=3, stem_convs=2),
                   data=DataSpec("digits-images", n_train=FCN_FIT),
-                  train=TrainSpec(epochs=max(profile.epochs(FCN_EPOCHS), FCN_EPOCHS), lr=3e-3, batch_size=64))
+                  train=TrainSpec(epochs=profile.epochs(FCN_EPOCHS, at_least=FCN_EPOCHS), lr=3e-3, batch_size=64))
