@@ -34,9 +34,9 @@ def test_a_member_prints_formats_and_serializes_as_its_value_and_equals_it(membe
 
 def test_claim_parametrizes_arm_members_with_the_ids_claim_and_control():
     def params(**kwargs):
-        def test_it(arm):
+        def body(arm):   # a claim test body to decorate, not a test
             pass
-        (mark,) = [m for m in claim(CARD, **kwargs)(test_it).pytestmark if m.name == "parametrize"]
+        (mark,) = [m for m in claim(CARD, **kwargs)(body).pytestmark if m.name == "parametrize"]
         return [(p.values[0], p.id, [m.name for m in p.marks]) for p in mark.args[1]]
     assert params() == [(Arm.CLAIM, "claim", []), (Arm.CONTROL, "control", [])]
     assert all(type(value) is Arm for value, _, _ in params())
