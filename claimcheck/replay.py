@@ -150,6 +150,35 @@ def replay_check(claim: str, arm: str, check: dict, first: int, rng_seed: int, f
                   check.get("family", ""), xfail)
 
 
+def pooled_pass_rate(records: list[dict], first: int, rng_seed: int) -> float | None:
+    """The estimated chance that a check passes under a new seed base, from its recorded per-seed values pooled
+    over several runs (the stability sweep's bases, each an independent sample of seeds): the bootstrap replay
+    of `replay_pass_rate` on all of them together. One run's own replay resamples its 10-25 seeds, so a run
+    whose seeds happened to sit near the threshold reads low and one whose seeds sat far reads high; pooling
+    the bases measures the same thing with several times the seeds. None when the check cannot be replayed."""
+    kinds = {kind_of(r) for r in records}
+    if len(kinds) != 1 or None in kinds or any("looks" not in r or not r.get("values") for r in records):
+        return None
+    first_record, kind = records[0], kinds.pop()
+    if first_record.get("null_by_construction"):
+        return float(np.mean([r["pass_rate"] for r in records if r.get("pass_rate") is not None]))
+    merged = dict(first_record)
+    keys = list(first_record["values"])
+    merged["values"] = {k: [v for r in records for v in r["values"][k]] for k in keys}
+    if kind in ("equivalent", "greater_than"):   # helper_for reads the reference as centre - effect: keep the first's
+        name, column = first_record["effect_name"], keys[0]
+        reference = _centre(np.asarray(first_record["values"][column], float), name) - first_record["effect"]
+        merged["effect"] = _centre(np.asarray(merged["values"][column], float), name) - reference
+    rows, test_on = helper_for(merged, kind)
+    if all(look.get("p_futility") is None for look in first_record["looks"]):
+        test_on = _without_futility(test_on)
+    recorded_first = first_record["looks"][0]["n"]
+    schedule = sequential.Schedule.for_run(first, floor=recorded_first if recorded_first > first else 0)
+    expected = bool(first_record["expected"])
+    return sequential.replay_pass_rate(test_on, rows, schedule, lambda outcome: meets(outcome, expected),
+                                       seed=rng_seed)
+
+
 def _without_futility(test_on):
     def test(index):
         result = test_on(index)

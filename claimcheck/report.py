@@ -133,6 +133,9 @@ ERROR_RATE_RULE = ("Within a claim arm every check must hold (an intersection-un
                    "applied.")
 
 
+DECIDED_OUTCOMES = ("passed", "failed", "xfailed", "xpassed")   # the arms a run's green rate counts
+
+
 def finalize(claims: list[dict], meta: dict) -> dict:
     """Order claims and arms canonically and add each arm's estimated pass rate and the run's.
 
@@ -146,7 +149,7 @@ def finalize(claims: list[dict], meta: dict) -> dict:
         rec["arms"] = {name: rec["arms"][name] for name in sorted(rec["arms"])}
     ordered = sorted(claims, key=lambda r: _claim_key(r["id"]))
     rates = [arm["pass_rate"] for rec in ordered for arms in rec["arms"].values() for arm in arms
-             if arm.get("outcome") in ("passed", "failed", "xfailed", "xpassed") and arm["pass_rate"] is not None]
+             if arm.get("outcome") in DECIDED_OUTCOMES and arm["pass_rate"] is not None]
     green = float(math.prod(rates)) if rates else None
     meta = {**meta, "error_rate_rule": ERROR_RATE_RULE, "green_rate": green,
             "green_rate_note": "estimated chance that a full run under another seed base passes every claim "
@@ -162,12 +165,12 @@ def arm_pass_rate(arm: dict) -> float | None:
     checks = arm.get("checks") or []
     if not checks:
         return None
-    all_hold = float(math.prod(_check_pass_rate(c) for c in checks))
+    all_hold = float(math.prod(check_pass_rate(c) for c in checks))
     # a strict xfail passes again as long as some check still fails
     return 1.0 - all_hold if arm.get("outcome") in ("xfailed", "xpassed") else all_hold
 
 
-def _check_pass_rate(check: dict) -> float:
+def check_pass_rate(check: dict) -> float:
     """A sequential check's replayed pass rate; a deterministic one (no replays) does again what it did now:
     1 when it met its expectation, 0 when it did not (e.g. the failing check of a strict xfail)."""
     if check.get("pass_rate") is not None:

@@ -6,18 +6,24 @@ runs `pytest --claims-seed B --claims-report OUT/base-B <pytest args>` for each 
 base first, then 1, 2, ...), and writes OUT/stability.md and OUT/stability.json (OUT defaults to
 reports/stability): per claim arm, the verdict under each base, the seeds its checks used, the
 smallest margin to a decision boundary (log10 of threshold / p; negative: on the wrong side) and the
-estimated pass rate. A verdict that differs between bases is a flip. Exit status: see EXIT_CODES.
+estimated pass rate from the per-seed values of every base pooled (each base is an independent sample of
+seeds; one run's own estimate resamples only its own 10-25), with the run-level product of those rates.
+A verdict that differs between bases is a flip. Exit status: see EXIT_CODES.
 """
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import subprocess
 import sys
 from pathlib import Path
 
 from claimcheck.config import DEFAULT_SEED_BASE
 from claimcheck.files import atomic_write_text
+from claimcheck.replay import pooled_pass_rate
+from claimcheck.report import DECIDED_OUTCOMES, arm_pass_rate, check_pass_rate
+from claimcheck.seeds import derive
 from claimcheck.verdicts import fails_the_run
 
 EXIT_CODES = """exit status:
@@ -48,8 +54,26 @@ def arm_rows(doc: dict) -> dict[str, dict]:
                 rows[arm["test"]] = {"id": rec["id"], "verdict": arm["verdict"],
                                      "seeds": max(used) if used else None,
                                      "margin": min(margins) if margins else None,
-                                     "pass_rate": arm.get("pass_rate")}
+                                     "pass_rate": arm.get("pass_rate"), "arm": arm}
     return rows
+
+
+def pooled_arm_rate(id_: str, arms: list[dict], first: int) -> float | None:
+    """An arm's estimated chance of passing under a new base from its checks' per-seed values pooled over the
+    bases (`replay.pooled_pass_rate`), combined as a run combines them (`report.arm_pass_rate`); a check that
+    cannot be pooled keeps the mean of its per-base estimates."""
+    by_name: dict[str, list[dict]] = {}
+    for arm in arms:
+        for check in arm.get("checks") or []:
+            by_name.setdefault(check.get("name", ""), []).append(check)
+    if not by_name:
+        return None
+    checks = []
+    for name, records in by_name.items():
+        rate = pooled_pass_rate(records, first, derive(DEFAULT_SEED_BASE, "pooled", id_, name))
+        checks.append({"pass_rate": rate if rate is not None
+                       else sum(map(check_pass_rate, records)) / len(records)})
+    return arm_pass_rate({"checks": checks, "outcome": arms[0].get("outcome")})
 
 
 def sweep_table(results: dict[int, dict]) -> dict:
@@ -57,7 +81,8 @@ def sweep_table(results: dict[int, dict]) -> dict:
     bases = list(results)
     tests = sorted({t for doc in results.values() for t in arm_rows(doc)})
     per_base = {b: arm_rows(doc) for b, doc in results.items()}
-    rows = []
+    first = int(next(iter(results.values()))["run"].get("seeds") or 5)
+    rows, pooled_rates = [], []
     for test in tests:
         cells = {b: per_base[b].get(test) for b in bases}
         verdicts = {c["verdict"] if c else "missing" for c in cells.values()}
@@ -68,27 +93,42 @@ def sweep_table(results: dict[int, dict]) -> dict:
                      "smallest_margin": min(margins) if margins else None,
                      "flip": len(verdicts) > 1,
                      "failed": any(map(fails_the_run, verdicts))})
+        decided = [c["arm"] for c in cells.values() if c and c["arm"].get("outcome") in DECIDED_OUTCOMES]
+        rate = pooled_arm_rate(rows[-1]["id"], decided, first) if decided else None
+        rows[-1]["pooled_pass_rate"] = rate
+        if rate is not None:
+            pooled_rates.append(rate)
     return {"bases": bases, "arms": rows, "flips": sum(r["flip"] for r in rows),
             "failed_arms": sum(r["failed"] for r in rows),
-            "green_rate": {str(b): doc["run"].get("green_rate") for b, doc in results.items()}}
+            "green_rate": {str(b): doc["run"].get("green_rate") for b, doc in results.items()},
+            "pooled_green_rate": math.prod(pooled_rates) if pooled_rates else None}
 
 
 def render(table: dict) -> str:
     bases = table["bases"]
+    per_base = ", ".join(f"{b}: {_rate(table['green_rate'].get(str(b)))}" for b in bases)
     out = ["# Stability sweep", "",
            f"Seed bases: {', '.join(map(str, bases))}. Arms: {len(table['arms'])}; flips: {table['flips']}; "
            f"arms failed under some base: {table['failed_arms']}.", "",
+           f"Estimated chance that a run under a new base is green, from every base's seeds pooled: "
+           f"{_rate(table.get('pooled_green_rate'))}; each run's own estimate (its seeds only): {per_base}.", "",
            "Margin: the smallest log10(threshold / p) over the arm's checks and bases (> 0: inside the "
-           "boundary that decided; the larger, the safer). Seeds: the most seeds any check of the arm used.", "",
-           "| arm | " + " | ".join(f"base {b}" for b in bases) + " | seeds | margin | flip |",
-           "|---|" + "---|" * (len(bases) + 3)]
+           "boundary that decided; the larger, the safer). Seeds: the most seeds any check of the arm used. "
+           "Pooled: the arm's estimated pass rate from its per-seed values pooled over the bases.", "",
+           "| arm | " + " | ".join(f"base {b}" for b in bases) + " | seeds | margin | pooled | flip |",
+           "|---|" + "---|" * (len(bases) + 4)]
     for row in table["arms"]:
         name = row["test"].split("::")[-1]
         seeds = "/".join("-" if row["seeds"][str(b)] is None else str(row["seeds"][str(b)]) for b in bases)
         margin = "-" if row["smallest_margin"] is None else f"{row['smallest_margin']:.2f}"
+        pooled, flip = _rate(row.get("pooled_pass_rate")), "FLIP" if row["flip"] else ""
         out.append(f"| {row['id']} {name} | " + " | ".join(row["verdicts"][str(b)] for b in bases)
-                   + f" | {seeds} | {margin} | {'FLIP' if row['flip'] else ''} |")
+                   + f" | {seeds} | {margin} | {pooled} | {flip} |")
     return "\n".join(out) + "\n"
+
+
+def _rate(value: float | None) -> str:
+    return "-" if value is None else f"{value:.3f}"
 
 
 def base_report(report: Path) -> dict:
