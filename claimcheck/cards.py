@@ -93,10 +93,24 @@ def _card(rec: dict) -> list[str]:
            f"**Method.** {rec['method']}", ""]
     if rec.get("control"):
         out += [f"**Negative control.** {rec['control']}", ""]
+    out += cost_lines(rec)
     for arm_name in Arm:
         for arm in rec["arms"].get(arm_name, []):
             out += _arm(arm_name, arm)
     return out
+
+
+def cost_lines(rec: dict) -> list[str]:
+    """The claim's cost in this run (its arms' seconds, models built and loaded) beside its cold budget."""
+    arms = [arm for runs in rec["arms"].values() for arm in runs]
+    spent = sum(arm.get("wall_s") or 0.0 for arm in arms)
+    built = sum((arm.get("cache") or {}).get("built", 0) for arm in arms)
+    loaded = sum((arm.get("cache") or {}).get("loaded", 0) for arm in arms)
+    text = f"**Cost.** {spent:.1f} s in this run ({built} cache entries built, {loaded} loaded)"
+    if rec.get("budget_s"):
+        text += (f"; budget {rec['budget_s']:g} s cold, serial, at standard scale on a 2-core machine of CI's "
+                 "kind (shared models charged to the first claim that builds them)")
+    return [text + ".", ""]
 
 
 def _arm(arm_name: str, arm: dict) -> list[str]:

@@ -48,10 +48,15 @@ class Card:
     answer: str      # the answer the suite gives
     method: str      # how it is measured and asserted
     control: str = ""  # the negative control, in words
+    budget_s: float | None = None   # cold cost budget: seconds, serial (one process, one thread), standard scale,
+                                    # on a 2-core machine of CI's kind; models shared between claims are charged
+                                    # to the first claim in the suite's order that builds them (README's table)
 
     def __post_init__(self):
         if not isinstance(self.id, str) or not self.id or self.id != self.id.strip():
             raise ValueError(f"a claim id is a non-empty string such as '2.3', got {self.id!r}")
+        if self.budget_s is not None and not self.budget_s > 0:
+            raise ValueError(f"{self.id}: a cost budget is a positive number of seconds, got {self.budget_s!r}")
 
     @property
     def section(self) -> str:

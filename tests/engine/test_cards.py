@@ -73,3 +73,23 @@ def test_a_null_by_construction_is_named_on_the_card():
                       {"name": "other", "pass_rate": 0.9}]}
     lines = exact_rate_lines(arm)
     assert len(lines) == 1 and "two replicates" in lines[0] and "0.9900" in lines[0]
+
+
+def test_a_card_shows_its_cost_in_this_run_beside_its_cold_budget():
+    document = doc()
+    document["claims"][0]["budget_s"] = 12.5
+    document["claims"][0]["arms"]["claim"][0]["cache"] = {"built": 3, "loaded": 1}
+    text = render_markdown(document)
+    assert ("**Cost.** 1.0 s in this run (3 cache entries built, 1 loaded); budget 12.5 s cold, serial, at "
+            "standard scale") in text
+    assert "**Cost.** 1.0 s in this run (0 cache entries built, 0 loaded)." in text   # 9.10 has no budget
+
+
+def test_a_cost_budget_is_a_positive_number_of_seconds():
+    import pytest
+
+    from claimcheck.evidence import Card
+
+    assert Card("9.1", "t", **CARD, budget_s=3).budget_s == 3
+    with pytest.raises(ValueError, match="positive number of seconds"):
+        Card("9.1", "t", **CARD, budget_s=0)
