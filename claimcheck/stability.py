@@ -6,7 +6,8 @@ runs `pytest --claims-seed B --claims-report OUT/base-B <pytest args>` for each 
 base first, then 1, 2, ...), and writes OUT/stability.md and OUT/stability.json (OUT defaults to
 reports/stability): per claim arm, the verdict under each base, the seeds its checks used, the
 smallest margin to a decision boundary (log10 of threshold / p; negative: on the wrong side) and the
-estimated pass rate. A verdict that differs between bases is a flip. Exit status: see EXIT_CODES.
+estimated pass rate. A verdict that differs between bases is a flip; an arm INCONCLUSIVE at smoke under a base
+(a check that ran out of smoke's seeds: no verdict) is counted apart and is no flip. Exit status: see EXIT_CODES.
 """
 from __future__ import annotations
 
@@ -18,10 +19,11 @@ from pathlib import Path
 
 from claimcheck.config import DEFAULT_SEED_BASE
 from claimcheck.files import atomic_write_text
-from claimcheck.verdicts import fails_the_run
+from claimcheck.verdicts import fails_the_run, is_inconclusive
 
 EXIT_CODES = """exit status:
-  0  every claim arm gave its expected verdict (or was skipped) under every base, with no flip
+  0  every claim arm gave its expected verdict (or was skipped, or inconclusive at smoke) under every base,
+     with no flip
   1  an arm flipped between bases or failed under some base (the table is written)
   2  usage error, a base's pytest run that wrote no readable claims.json / claims-partial.json (the
      sweep stops there and writes no table), or a table that cannot be written"""
@@ -61,15 +63,18 @@ def sweep_table(results: dict[int, dict]) -> dict:
     for test in tests:
         cells = {b: per_base[b].get(test) for b in bases}
         verdicts = {c["verdict"] if c else "missing" for c in cells.values()}
+        decided = {v for v in verdicts if not is_inconclusive(v)}
         margins = [c["margin"] for c in cells.values() if c and c["margin"] is not None]
         rows.append({"test": test, "id": next(c["id"] for c in cells.values() if c),
                      "verdicts": {str(b): (c["verdict"] if c else "missing") for b, c in cells.items()},
                      "seeds": {str(b): (c["seeds"] if c else None) for b, c in cells.items()},
                      "smallest_margin": min(margins) if margins else None,
-                     "flip": len(verdicts) > 1,
+                     "flip": len(decided) > 1,
+                     "inconclusive": len(decided) < len(verdicts),
                      "failed": any(map(fails_the_run, verdicts))})
     return {"bases": bases, "arms": rows, "flips": sum(r["flip"] for r in rows),
             "failed_arms": sum(r["failed"] for r in rows),
+            "inconclusive_arms": sum(r["inconclusive"] for r in rows),
             "green_rate": {str(b): doc["run"].get("green_rate") for b, doc in results.items()}}
 
 
@@ -77,7 +82,10 @@ def render(table: dict) -> str:
     bases = table["bases"]
     out = ["# Stability sweep", "",
            f"Seed bases: {', '.join(map(str, bases))}. Arms: {len(table['arms'])}; flips: {table['flips']}; "
-           f"arms failed under some base: {table['failed_arms']}.", "",
+           f"arms failed under some base: {table['failed_arms']}"
+           + (f"; arms inconclusive at smoke under some base (no verdict, not a failure): "
+              f"{table['inconclusive_arms']} ({inconclusive_ids(table)})" if table.get("inconclusive_arms") else "")
+           + ".", "",
            "Margin: the smallest log10(threshold / p) over the arm's checks and bases (> 0: inside the "
            "boundary that decided; the larger, the safer). Seeds: the most seeds any check of the arm used.", "",
            "| arm | " + " | ".join(f"base {b}" for b in bases) + " | seeds | margin | flip |",
@@ -89,6 +97,12 @@ def render(table: dict) -> str:
         out.append(f"| {row['id']} {name} | " + " | ".join(row["verdicts"][str(b)] for b in bases)
                    + f" | {seeds} | {margin} | {'FLIP' if row['flip'] else ''} |")
     return "\n".join(out) + "\n"
+
+
+def inconclusive_ids(table: dict) -> str:
+    """The arms inconclusive at smoke under some base, as `4.5 claim, 3.5 claim`."""
+    return ", ".join(f"{row['id']} {row['test'].rsplit('[', 1)[-1].rstrip(']')}"
+                     for row in table["arms"] if row.get("inconclusive"))
 
 
 def base_report(report: Path) -> dict:

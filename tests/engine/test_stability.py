@@ -30,3 +30,12 @@ def test_bases_start_with_the_default_and_the_sweep_refuses_a_seed_option(capsys
     with pytest.raises(SystemExit):
         stability.main(["--bases", "2", "--", "--claims-seed=4"])
     assert "--claims-seed" in capsys.readouterr().err
+
+
+def test_an_arm_inconclusive_at_smoke_is_counted_and_named_not_a_flip_nor_a_failure():
+    table = stability.sweep_table({1: doc("SUPPORTED", 2.0, 9), 2: doc("INCONCLUSIVE at smoke", -0.3, 15)})
+    assert table["flips"] == 0 and table["failed_arms"] == 0 and table["inconclusive_arms"] == 1
+    assert "arms inconclusive at smoke under some base (no verdict, not a failure): 1 (9.1 claim)" in \
+        stability.render(table)
+    assert stability.sweep_table({1: doc("FAILED", -0.1, 25), 2: doc("INCONCLUSIVE at smoke", -0.3, 15)})[
+        "failed_arms"] == 1
