@@ -1,6 +1,7 @@
 """The engine call claims use: per-seed measurement look by look, recorded decisions, arm expectations."""
 from __future__ import annotations
 
+import sys
 import types
 
 import pytest
@@ -210,7 +211,8 @@ def test_at_smoke_another_error_after_an_undecided_check_still_fails_with_a_note
         raise ValueError("relied on the check")
     with pytest.raises(ValueError, match="relied on the check") as error:
         ev.run_test(body, evidence=ev)
-    assert "inconclusive at smoke: 'weak effect'" in error.value.__notes__[0]
+    if sys.version_info >= (3, 11):   # exception notes
+        assert "inconclusive at smoke: 'weak effect'" in error.value.__notes__[0]
 
 
 def test_undecided_checks_skip_only_at_smoke_and_only_where_support_is_expected():
