@@ -3,9 +3,10 @@ from __future__ import annotations
 
 import re
 
+from claimcheck.report import SMOKE_GREEN_NOTE, inconclusive_skips
 from claimcheck.sequential import LOOK_MULTIPLES
 from claimcheck.stats import fmt
-from claimcheck.verdicts import Arm, Outcome, Verdict, expected_text, is_skipped
+from claimcheck.verdicts import INCONCLUSIVE, Arm, Outcome, Verdict, expected_text, is_inconclusive, is_skipped
 
 
 def render_markdown(doc: dict) -> str:
@@ -62,13 +63,29 @@ def _green_line(run: dict) -> str:
     if green is None:
         return ""
     return (f"**Estimated chance that a run under another seed base is green: {green:.3f}** "
-            "(bootstrap replays of every arm's per-seed values, checks treated as independent).")
+            "(bootstrap replays of every arm's per-seed values, checks treated as independent)."
+            + (f" {SMOKE_GREEN_NOTE}" if inconclusive_skips(run) else ""))
 
 
 def unsupported_verdict(rec: dict) -> str | None:
     """The first claim-arm verdict that is not SUPPORTED (None when every claim arm is supported)."""
     verdicts = [a["verdict"] for a in rec["arms"].get(Arm.CLAIM, []) if a["verdict"] != Verdict.SUPPORTED]
     return _short(verdicts[0]) if verdicts else None
+
+
+def verdict_banner(verdict: str) -> str:
+    """What a card says under a claim verdict that is not SUPPORTED (`unsupported_verdict`)."""
+    if is_inconclusive(verdict):
+        return ("A check of this claim ran out of smoke's seeds undecided (see the arms below): smoke scale is "
+                "for iterating, and this run gives no verdict on it; run at standard scale for one.")
+    return ("Not every part of this claim is supported by this run's measurements (see the arms below); the answer "
+            "states what the exercise asks and what the measurements show, not a settled result.")
+
+
+def shown_message(arm: dict) -> str:
+    """The message a card shows under an arm's verdict: a failure's, an xfail's or a skip's reason (an
+    inconclusive arm's names its undecided checks and the seeds they would need)."""
+    return arm.get("message", "") if arm.get("outcome") in ("failed", "xfailed", "skipped", INCONCLUSIVE) else ""
 
 
 def _short(verdict: str) -> str:
@@ -86,9 +103,7 @@ def _card(rec: dict) -> list[str]:
            f"**Exercise.** {rec['question']}", ""]
     not_supported = unsupported_verdict(rec)
     if not_supported:
-        out += [f"> **Verdict: {not_supported}.** Not every part of this claim is supported by this "
-                "run's measurements (see the arms below); the answer states what the exercise asks and what "
-                "the measurements show, not a settled result.", ""]
+        out += [f"> **Verdict: {not_supported}.** {verdict_banner(not_supported)}", ""]
     out += [f"**Answer.** {rec['answer']}", "",
            f"**Method.** {rec['method']}", ""]
     if rec.get("control"):
@@ -119,7 +134,7 @@ def _arm(arm_name: str, arm: dict) -> list[str]:
                   if any(cache.values()) else "")
     out = [f"### {arm_name}: {arm['verdict']}", "",
            f"`{arm['test']}` — {arm['wall_s']:.1f} s{cache_text}; seeds {arm.get('seeds', [])}", ""]
-    message = arm.get("message", "") if arm.get("outcome") in ("failed", "xfailed", "skipped") else ""
+    message = shown_message(arm)
     if message:
         out += [*_fenced(message), ""]
     if arm.get("failure") and arm["failure"].strip() != message.strip():

@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 
 DEFAULT_SEED_BASE = 20260527  # fixed so that the same command gives the same numbers
+STANDARD_FIRST_LOOK = 5       # the standard scale's first-look seeds, for which seed-family floors are written
 
 
 @dataclasses.dataclass(frozen=True)
@@ -19,6 +20,10 @@ class ScaleProfile:
     width_factor: multiplies a claim's base width (paper scale grows the models).
     data_fraction: fraction of a claim's base sample count (smoke runs on less data).
     examples: hypothesis examples per property test.
+    inconclusive_skips: a scale for iterating, not for verdicts (smoke): a check that reaches its last look
+        undecided (INCONCLUSIVE) ends its arm as a pytest skip that names the check and the seeds it would need,
+        not as a failure (claimcheck/evidence.py); a decided wrong verdict still fails. At the other scales every
+        check must decide.
     """
 
     name: str
@@ -27,6 +32,7 @@ class ScaleProfile:
     width_factor: float
     data_fraction: float
     examples: int
+    inconclusive_skips: bool = False
 
     def epochs(self, base: int, *, at_least: int | None = None) -> int:
         """base x epoch_factor, rounded up, at least 1, and at least `at_least` when given (e.g. the base itself:
@@ -40,11 +46,19 @@ class ScaleProfile:
     def samples(self, base: int) -> int:
         return max(1, round(base * self.data_fraction))
 
+    def seed_floor(self, floor: int) -> int:
+        """A seed family's floor (claimcheck/seeds.py, written for standard's first look of STANDARD_FIRST_LOOK
+        seeds) at this scale: scaled by this scale's first look over standard's where that is smaller (smoke:
+        3/5, rounded up: 40 -> 24, 50 -> 30, 10 -> 6), kept as it is where it is not (paper's first look is
+        already 10). The one place the rule lives: the schedule of every check is built with it
+        (Evidence.per_seed)."""
+        return -(-floor * min(self.seeds, STANDARD_FIRST_LOOK) // STANDARD_FIRST_LOOK)
+
 
 PROFILES: dict[str, ScaleProfile] = {
     "smoke": ScaleProfile("smoke", seeds=3, epoch_factor=0.5, width_factor=1.0,
-                          data_fraction=0.5, examples=15),
-    "standard": ScaleProfile("standard", seeds=5, epoch_factor=1.0, width_factor=1.0,
+                          data_fraction=0.5, examples=15, inconclusive_skips=True),
+    "standard": ScaleProfile("standard", seeds=STANDARD_FIRST_LOOK, epoch_factor=1.0, width_factor=1.0,
                              data_fraction=1.0, examples=40),
     "paper": ScaleProfile("paper", seeds=10, epoch_factor=2.0, width_factor=2.0,
                           data_fraction=1.0, examples=200),

@@ -11,6 +11,12 @@ Deterministic facts and tests on one fixed model go through `evidence.check`.
 
 In a claim test a failed check fails the test only once the test body has finished: the arm still
 records its other checks and draws its figures, which a reader of a failed arm needs most.
+
+At smoke scale (the profile's `inconclusive_skips`) a check that reaches its last look undecided where it
+expects SUPPORTED is not a failure: once the body has finished, an arm with such checks and no failed one
+ends as a pytest skip whose reason names each check and the seeds it would need ("inconclusive at smoke:
+...; run at standard for a verdict"); the report calls it INCONCLUSIVE at smoke. A decided wrong verdict
+(a claim NOT SUPPORTED, a control SUPPORTED) and any other error still fail the arm.
 """
 from __future__ import annotations
 
@@ -30,7 +36,7 @@ from claimcheck.files import atomic_write_bytes
 from claimcheck.report import FIGURES, PENDING_FIGURES
 from claimcheck.seeds import SeedFamily, derive
 from claimcheck.stats import StatResult, jsonable
-from claimcheck.verdicts import Arm, Outcome, meets
+from claimcheck.verdicts import Arm, Outcome, inconclusive_reason, meets
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 # What a claim test's body may raise after a failed check, which then gives way to the check's failure:
@@ -156,6 +162,7 @@ class Evidence:
         self._figure_cache = figure_cache  # (figure id, render) -> PNG bytes, rendered once per code version
         self.families: dict[str, list[int]] = {}  # seed family -> seeds used by this arm
         self._failures: list[AssertionError] | None = None  # a list while run_test runs the test body
+        self._undecided: list[str] = []   # checks INCONCLUSIVE at smoke, as the skip reason names them
         self._test_code: types.CodeType | None = None
 
     def __repr__(self) -> str:
@@ -167,24 +174,33 @@ class Evidence:
         figures. An exception the body raises after a failed check (code that relied on the check) gives way
         to the check's failure, which chains it."""
         __tracebackhide__ = True
-        self._failures, self._test_code = [], test.__code__
+        self._failures, self._test_code, self._undecided = [], test.__code__, []
         try:
             try:
                 result = test(*args, **kwargs)
-            except BODY_EXCEPTIONS:
+            except BODY_EXCEPTIONS as error:
                 if self._failures:
                     raise self._first_failure()   # the body's exception becomes its context
+                if self._undecided and isinstance(error, Exception) and hasattr(error, "add_note"):
+                    error.add_note(f"(before it, {inconclusive_reason(self._undecided)})")
                 raise
             if self._failures:
                 raise self._first_failure()
+            if self._undecided:   # reported at the test's location (pytest's own marks do the same)
+                raise pytest.skip.Exception(inconclusive_reason(self._undecided), _use_item_location=True)
             return result
         finally:
             self._failures = self._test_code = None
 
     def _first_failure(self) -> AssertionError:
         first, more = self._failures[0], len(self._failures) - 1
+        notes = []
         if more:
-            first.args = (f"{first.args[0]}\n({more} more failed check(s) of this arm: see its report card)",)
+            notes.append(f"{more} more failed check(s) of this arm: see its report card")
+        if self._undecided:
+            notes.append(f"{len(self._undecided)} check(s) of this arm inconclusive at smoke")
+        if notes:
+            first.args = (f"{first.args[0]}\n({'; '.join(notes)})",)
         return first
 
     def _fail(self, message: str) -> None:
@@ -199,9 +215,9 @@ class Evidence:
                  family: SeedFamily | None = None) -> PerSeed:
         """Per-seed measurements for `check_over_seeds`: `values_for(seeds)` returns {name: [value per seed]}
         for the seeds it is given. The seeds come from `family` (default: the claim's own, named by its
-        id); the family's floor raises the first look."""
+        id); the family's floor, scaled to the profile (ScaleProfile.seed_floor), raises the first look."""
         family = family or SeedFamily(self.card.id)
-        schedule = sequential.Schedule.for_run(self.run.seeds, family.floor)
+        schedule = sequential.Schedule.for_run(self.run.seeds, self.profile.seed_floor(family.floor))
         return PerSeed(values_for, family, self.run.seed_base, schedule)
 
     def check_over_seeds(self, per_seed: PerSeed, test: Callable[[dict[str, list]], StatResult], *,
@@ -242,7 +258,9 @@ class Evidence:
     def _record_check(self, result: StatResult, expected: bool, record: dict,
                       decision: sequential.Decision | None = None) -> None:
         self.checks.append({**result.to_json(), "expected": expected, "key": result.key_number(), **record})
-        if not meets(record["outcome"], expected):
+        if record["outcome"] == Outcome.INCONCLUSIVE and expected and self.profile.inconclusive_skips:
+            self._undecided_at_smoke(result, record)
+        elif not meets(record["outcome"], expected):
             want = Outcome.SUPPORTED if expected else f"anything but {Outcome.SUPPORTED}"
             trail = ""
             if decision is not None:
@@ -253,6 +271,18 @@ class Evidence:
                     for t in decision.trail)
             self._fail(f"[{self.card.id} {self.arm}] {record['outcome']}, expected {want}\n"
                        f"{result.describe()}{trail}")
+
+    def _undecided_at_smoke(self, result: StatResult, record: dict) -> None:
+        """A check expected SUPPORTED that ran out of seeds at smoke: kept for the arm's skip at the end of the
+        test body (run_test), or outside a claim test a skip now."""
+        self.checks[-1]["undecided_at_smoke"] = True
+        needed = record.get("seeds_needed")
+        needs = (f"would need ~{needed} seeds" if needed else
+                 "no estimate of the seeds it would need (its observed effect is not in the claimed direction)")
+        self._undecided.append(f"{' '.join(result.name.split())!r} undecided at {record['seeds_used']} of "
+                               f"{record['max_seeds']} seeds, {needs}")
+        if self._failures is None:
+            pytest.skip(inconclusive_reason(self._undecided[-1:]))
 
     def check(self, result: StatResult, *, expect: bool | None = None) -> StatResult:
         """Record `result` and assert it: supported in the claim arm, not supported in the control.

@@ -21,8 +21,11 @@ from claimcheck.cards import (
     outcome_text,
     p_text,
     seeds_text,
+    shown_message,
     unsupported_verdict,
+    verdict_banner,
 )
+from claimcheck.report import SMOKE_GREEN_NOTE, inconclusive_skips
 from claimcheck.stats import fmt
 from claimcheck.verdicts import Arm, Verdict, expected_text, is_failed, is_skipped
 
@@ -31,35 +34,41 @@ from claimcheck.verdicts import Arm, Verdict, expected_text, is_failed, is_skipp
 OUTCOMES = {"ok": (Verdict.SUPPORTED, "SUPPORTED"),
             "expected": (Verdict.NOT_SUPPORTED_AS_EXPECTED, "not supported (expected)"),
             "xfail": (Verdict.NOT_REPRODUCED, "NOT REPRODUCED"),
-            "bad": (Verdict.FAILED, "FAILED"), "skip": (Verdict.SKIPPED, "SKIPPED"), "notrun": ("NOT RUN", "NOT RUN"),
+            "bad": (Verdict.FAILED, "FAILED"),
+            "inconclusive": (Verdict.INCONCLUSIVE_AT_SMOKE, "INCONCLUSIVE at smoke"),
+            "skip": (Verdict.SKIPPED, "SKIPPED"), "notrun": ("NOT RUN", "NOT RUN"),
             "other": ("other", None)}
 ALWAYS_COUNTED = ("ok", "expected", "xfail", "bad", "skip")   # shown even at 0: "0 FAILED" is news too
-SEVERITY = ("bad", "other", "notrun", "skip", "xfail", "expected", "ok")   # a verdict column sorts worst first
+AT_SMOKE_COUNTED = ("inconclusive",)   # shown even at 0 in a run whose undecided checks are skips (smoke)
+SEVERITY = ("bad", "other", "notrun", "inconclusive", "skip", "xfail", "expected", "ok")   # worst first
 
 
 def render_html(doc: dict, report_dir: Path) -> str:
     env = Environment(loader=PackageLoader("claimcheck", "templates"), autoescape=select_autoescape(["html", "j2"]),
                       trim_blocks=True, lstrip_blocks=True)
     claims = [_record_view(rec, report_dir) for rec in doc["claims"]]
-    return env.get_template("claims.html.j2").render(run=doc["run"], claims=claims, counts=outcome_counts(claims),
-                                                      sections=_sections(claims))
+    smoke = inconclusive_skips(doc["run"])
+    counts = outcome_counts(claims, ALWAYS_COUNTED + (AT_SMOKE_COUNTED if smoke else ()))
+    return env.get_template("claims.html.j2").render(run=doc["run"], claims=claims, counts=counts,
+                                                      sections=_sections(claims),
+                                                      green_note=SMOKE_GREEN_NOTE if smoke else "")
 
 
 def outcome_class(verdict: str) -> str:
     """The css class (and filter value) of a verdict."""
     exact = {Verdict.SUPPORTED: "ok", Verdict.NOT_SUPPORTED_AS_EXPECTED: "expected", Verdict.NOT_REPRODUCED: "xfail",
-             Verdict.NOT_RUN: "notrun"}
+             Verdict.NOT_RUN: "notrun", Verdict.INCONCLUSIVE_AT_SMOKE: "inconclusive"}
     if verdict in exact:
         return exact[verdict]
     return "bad" if is_failed(verdict) else "skip" if is_skipped(verdict) else "other"
 
 
-def outcome_counts(claims: list[dict]) -> list[tuple[str, str, int]]:
+def outcome_counts(claims: list[dict], always: tuple[str, ...] = ALWAYS_COUNTED) -> list[tuple[str, str, int]]:
     """(css, label, number of arms) per outcome, in OUTCOMES' order; an outcome no arm has is left out
-    unless it is one of ALWAYS_COUNTED."""
+    unless it is one of `always`."""
     found = [arm["css"] for rec in claims for group in rec["arms"].values() for arm in group]
     return [(css, label, found.count(css)) for css, (label, _) in OUTCOMES.items()
-            if css in ALWAYS_COUNTED or css in found]
+            if css in always or css in found]
 
 
 def _sections(claims: list[dict]) -> list[tuple[str, int]]:
@@ -76,7 +85,9 @@ def _record_view(rec: dict, report_dir: Path) -> dict:
                    for i, arm in enumerate(group)] for name, group in rec["arms"].items()}
     every = [arm for group in arms.values() for arm in group]
     rates = [arm["pass_rate"] for arm in every if arm.get("pass_rate") is not None]
-    return {**rec, "anchor": anchor, "arms": arms, "not_supported": unsupported_verdict(rec),
+    not_supported = unsupported_verdict(rec)
+    return {**rec, "anchor": anchor, "arms": arms, "not_supported": not_supported,
+            "banner": verdict_banner(not_supported) if not_supported else "",
             "section": rec["id"].split(".")[0], "id_key": _id_key(rec["id"]),
             "outcomes": " ".join(sorted({arm["css"] for arm in every})),
             "wall_s": sum(arm.get("wall_s") or 0.0 for arm in every),
@@ -108,7 +119,7 @@ def _arm_view(arm: dict, report_dir: Path, anchor: str) -> dict:
         if path.is_file():
             figures.append({"name": Path(fig).name, "data": base64.b64encode(path.read_bytes()).decode()})
     sentence = arm["test"].split("::")[-1].split("[")[0].removeprefix("test_").replace("_", " ")
-    message = arm.get("message", "") if arm.get("outcome") in ("failed", "xfailed", "skipped") else ""
+    message = shown_message(arm)
     failure = arm.get("failure", "")
     return {**arm, "css": css, "short": short, "sentence": sentence, "checks": checks, "per_seed": per_seed,
             "figure_data": figures, "anchor": anchor,

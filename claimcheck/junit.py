@@ -13,7 +13,9 @@ junit_key = pytest.StashKey[list]()   # a claim test's properties, from its call
 
 
 def junit_properties(payload: dict, report) -> list[tuple[str, str]]:
-    """claim_id, arm, outcome (the verdict) and the primary check's outcome, key effect, p and seeds used."""
+    """claim_id, arm, outcome (the verdict: "INCONCLUSIVE at smoke" for an arm junit counts as skipped) and the
+    primary check's outcome, key effect, p, seeds used and, for a check undecided at smoke, the seeds it would
+    need."""
     outcome, message = outcome_of(report)
     check = primary_check(payload) or {}
     props = [("claim_id", payload["claim_id"]), ("arm", payload["arm"]),
@@ -26,4 +28,6 @@ def junit_properties(payload: dict, report) -> list[tuple[str, str]]:
         props.append(("p", f"{check['p_value']:.4g}"))
     if check.get("seeds_used"):
         props.append(("seeds_used", str(check["seeds_used"])))
+    if check.get("undecided_at_smoke") and check.get("seeds_needed"):
+        props.append(("seeds_needed", str(check["seeds_needed"])))
     return [(name, str(value)) for name, value in props]   # plain strings: xdist sends them to the controller

@@ -23,7 +23,8 @@ from claimcheck.verdicts import fails_the_run
 
 SAME_ACROSS_SHARDS = ("scale", "profile", "seeds", "seed_base", "device", "git_commit", "versions")
 EXIT_CODES = """exit status:
-  0  every claim arm passed (supported, not supported as expected, strict xfail or skipped)
+  0  every claim arm passed (supported, not supported as expected, strict xfail or skipped) or was
+     inconclusive at smoke
   1  a claim arm failed
   2  usage or input error: a missing, unreadable, malformed or partial shard report, shards of
      different runs, an arm in two shards, --expect not met, an output that cannot be written

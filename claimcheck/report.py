@@ -18,7 +18,17 @@ from pathlib import Path
 from claimcheck.files import atomic_write_text
 from claimcheck.identity import package_versions
 from claimcheck.stats import fmt
-from claimcheck.verdicts import Outcome, Verdict, is_failed, is_skipped, meets, verdict
+from claimcheck.verdicts import (
+    INCONCLUSIVE,
+    Outcome,
+    Verdict,
+    is_failed,
+    is_inconclusive,
+    is_skipped,
+    meets,
+    skip_outcome,
+    verdict,
+)
 
 PAYLOAD_KEY = "dl_claims_payload"
 # Figure folders in the report folder. A test cannot know whether its run will be complete (an interrupt
@@ -59,7 +69,8 @@ def outcome_of(report) -> tuple[str, str]:
         return ("xfailed" if report.skipped else "xpassed"), report.wasxfail
     if report.skipped:
         reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
-        return "skipped", reason.removeprefix("Skipped: ")
+        reason = reason.removeprefix("Skipped: ")
+        return skip_outcome(reason), reason   # "skipped", or INCONCLUSIVE for a check undecided at smoke
     return ("passed" if report.passed else "failed"), ("" if report.passed else _message(report))
 
 
@@ -133,7 +144,7 @@ ERROR_RATE_RULE = ("Within a claim arm every check must hold (an intersection-un
                    "applied.")
 
 
-DECIDED_OUTCOMES = ("passed", "failed", "xfailed", "xpassed")   # the arms a run's green rate counts
+GREEN_RATE_OUTCOMES = ("passed", "failed", "xfailed", "xpassed", INCONCLUSIVE)   # the arms a green rate counts
 
 
 def finalize(claims: list[dict], meta: dict) -> dict:
@@ -149,13 +160,26 @@ def finalize(claims: list[dict], meta: dict) -> dict:
         rec["arms"] = {name: rec["arms"][name] for name in sorted(rec["arms"])}
     ordered = sorted(claims, key=lambda r: _claim_key(r["id"]))
     rates = [arm["pass_rate"] for rec in ordered for arms in rec["arms"].values() for arm in arms
-             if arm.get("outcome") in DECIDED_OUTCOMES and arm["pass_rate"] is not None]
+             if arm.get("outcome") in GREEN_RATE_OUTCOMES and arm["pass_rate"] is not None]
     green = float(math.prod(rates)) if rates else None
+    note = ("estimated chance that a full run under another seed base passes every claim test: the product of "
+            "the arms' estimated pass rates (bootstrap replays of their per-seed values; checks treated as "
+            "independent)")
     meta = {**meta, "error_rate_rule": ERROR_RATE_RULE, "green_rate": green,
-            "green_rate_note": "estimated chance that a full run under another seed base passes every claim "
-                               "test: the product of the arms' estimated pass rates (bootstrap replays of "
-                               "their per-seed values; checks treated as independent)"}
+            "green_rate_note": note + (f". {SMOKE_GREEN_NOTE}" if inconclusive_skips(meta) else "")}
     return {"run": meta, "claims": ordered}
+
+
+# What the green rate means where an undecided check is a skip (smoke), for every place that shows the rate.
+SMOKE_GREEN_NOTE = ("At smoke an arm whose check runs out of seeds undecided is INCONCLUSIVE at smoke, a skip that "
+                    "does not fail the run; the estimate still counts such a check as not passing (every arm "
+                    "deciding as expected), a lower bound on the chance of a smoke run without failures. A "
+                    "verdict needs standard scale.")
+
+
+def inconclusive_skips(run: dict) -> bool:
+    """Whether the run's scale reports an undecided check as INCONCLUSIVE at smoke, not as a failure."""
+    return bool((run.get("profile") or {}).get("inconclusive_skips"))
 
 
 def arm_pass_rate(arm: dict) -> float | None:
@@ -166,8 +190,9 @@ def arm_pass_rate(arm: dict) -> float | None:
     if not checks:
         return None
     all_hold = float(math.prod(check_pass_rate(c) for c in checks))
-    # a strict xfail passes again as long as some check still fails
-    return 1.0 - all_hold if arm.get("outcome") in ("xfailed", "xpassed") else all_hold
+    # a strict xfail passes again as long as some check still fails (at smoke also when one is undecided)
+    strict_xfail = arm.get("xfail") is not None or arm.get("outcome") in ("xfailed", "xpassed")
+    return 1.0 - all_hold if strict_xfail else all_hold
 
 
 def check_pass_rate(check: dict) -> float:
@@ -181,10 +206,11 @@ def check_pass_rate(check: dict) -> float:
 
 
 def primary_check(arm: dict) -> dict | None:
-    """The check that decided the arm: the first whose outcome differs from what the arm expected,
-    else the first with a p-value, else the first."""
+    """The check that decided the arm: the first whose outcome differs from what the arm expected (one
+    undecided at smoke only when no other does), else the first with a p-value, else the first."""
     checks = arm.get("checks", [])
-    wrong = [c for c in checks if not meets(c.get("outcome"), c.get("expected", True))]
+    wrong = sorted((c for c in checks if not meets(c.get("outcome"), c.get("expected", True))),
+                   key=lambda c: bool(c.get("undecided_at_smoke")))
     return next(iter(wrong), next((c for c in checks if c.get("p_value") is not None), checks[0] if checks else None))
 
 
@@ -211,7 +237,9 @@ def summary_lines(doc: dict, width: int | None = None) -> list[str]:
         lines += wrap(reference_line(doc["run"]), SUMMARY_WIDTH)
     green = doc["run"].get("green_rate")
     if green is not None:
-        lines += wrap(f"estimated chance that a run under another seed base is green: {green:.3f}", SUMMARY_WIDTH)
+        lines += wrap(f"estimated chance that a run under another seed base is green: {green:.3f}"
+                      + (" (at smoke a lower bound: see the report)"
+                         if inconclusive_skips(doc["run"]) else ""), SUMMARY_WIDTH)
     return lines
 
 
@@ -247,6 +275,9 @@ def _verdict_and_sentence(arm: dict, check: dict | None) -> tuple[str, str]:
         if arm["verdict"] != Verdict.FAILED_CRASHED:
             verdict_text = f"{Verdict.FAILED} ({check['outcome']})"
         sentence = "check: " + " ".join(check["name"].split())
+    elif check and is_inconclusive(arm["verdict"]):
+        sentence = "check: " + " ".join(check["name"].split()) + (
+            f" (would need ~{check['seeds_needed']} seeds)" if check.get("seeds_needed") else "")
     return verdict_text, sentence
 
 
@@ -298,9 +329,12 @@ def count_line(doc: dict) -> str:
     verdicts = [arm["verdict"] for arm in arms]
     inconclusive = sum(1 for arm in arms if is_failed(arm["verdict"])
                        and (primary_check(arm) or {}).get("outcome") == Outcome.INCONCLUSIVE)
+    undecided = sum(map(is_inconclusive, verdicts))
+    smoke = undecided or inconclusive_skips(doc["run"])   # undecided checks are skips, never failures
     counts = (f"{verdicts.count(Verdict.SUPPORTED)} supported",
               f"{verdicts.count(Verdict.NOT_SUPPORTED_AS_EXPECTED)} not supported as expected",
-              f"{sum(map(is_failed, verdicts))} failed ({inconclusive} inconclusive)",
+              f"{sum(map(is_failed, verdicts))} failed" + ("" if smoke else f" ({inconclusive} inconclusive)"),
+              *([f"{undecided} inconclusive at smoke"] if smoke else []),
               f"{verdicts.count(Verdict.NOT_REPRODUCED)} xfail",
               f"{sum(map(is_skipped, verdicts))} skipped")
     other = len(verdicts) - sum(int(c.split()[0]) for c in counts)

@@ -27,7 +27,9 @@ class SeedFamily:
     The one seed concept of the suite. Every per-seed check draws its seeds from a family: by default
     the claim's own (named by its id); claims that share trained models share a family (their models
     are cached under the same seeds). `floor` raises the first look of every check on the family to
-    at least that many seeds, at every scale, for checks whose test has no power below it.
+    at least that many seeds, for checks whose test has no power below it; it is written for the standard
+    scale and scaled to the run's profile where the schedule is built (config.ScaleProfile.seed_floor: 3/5 at
+    smoke, as it is at paper).
     """
 
     name: str

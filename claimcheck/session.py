@@ -73,6 +73,9 @@ class ClaimSession:
         arm = item.callspec.params.get("arm", Arm.CLAIM) if hasattr(item, "callspec") else Arm.CLAIM
         payload = ev.to_json() if ev is not None else {"claim_id": card.id, "arm": arm, "checks": []}
         payload["card"] = dataclasses.asdict(card)
+        xfail = item.get_closest_marker("xfail")
+        if xfail is not None:   # a strict xfail arm: its pass rate is the chance that some check still fails
+            payload["xfail"] = str(xfail.kwargs.get("reason", ""))
         payload["device"] = self.run.device
         before, now = item.stash.get(_cache_before_key, {}), self.cache_counts()
         payload["cache"] = {k: now[k] - before.get(k, 0) for k in now}
@@ -208,6 +211,8 @@ def progress_line(entry: dict) -> str:
         parts.append(f"p={fmt(check['p_value'])}")
     if check.get("seeds_used"):
         parts.append(f"n={check['seeds_used']}" + (f"/{check['max_seeds']}" if check.get("max_seeds") else ""))
+    if check.get("undecided_at_smoke"):
+        parts.append(f"would need ~{check['seeds_needed']} seeds" if check.get("seeds_needed") else "undecided")
     cache = entry.get("cache") or {}
     parts.append(f"{entry.get('wall_s', 0.0):.1f} s" + (" built" if cache.get("built") else " cached"
                                                          if cache.get("loaded") else ""))

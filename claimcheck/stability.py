@@ -8,7 +8,8 @@ reports/stability): per claim arm, the verdict under each base, the seeds its ch
 smallest margin to a decision boundary (log10 of threshold / p; negative: on the wrong side) and the
 estimated pass rate from the per-seed values of every base pooled (each base is an independent sample of
 seeds; one run's own estimate resamples only its own 10-25), with the run-level product of those rates.
-A verdict that differs between bases is a flip. Exit status: see EXIT_CODES.
+A verdict that differs between bases is a flip; an arm INCONCLUSIVE at smoke under a base (a check that ran
+out of smoke's seeds: no verdict) is counted apart and is no flip. Exit status: see EXIT_CODES.
 """
 from __future__ import annotations
 
@@ -22,12 +23,13 @@ from pathlib import Path
 from claimcheck.config import DEFAULT_SEED_BASE
 from claimcheck.files import atomic_write_text
 from claimcheck.replay import pooled_pass_rate
-from claimcheck.report import DECIDED_OUTCOMES, arm_pass_rate, check_pass_rate
+from claimcheck.report import GREEN_RATE_OUTCOMES, arm_pass_rate, check_pass_rate
 from claimcheck.seeds import derive
-from claimcheck.verdicts import fails_the_run
+from claimcheck.verdicts import fails_the_run, is_inconclusive
 
 EXIT_CODES = """exit status:
-  0  every claim arm gave its expected verdict (or was skipped) under every base, with no flip
+  0  every claim arm gave its expected verdict (or was skipped, or inconclusive at smoke) under every base,
+     with no flip
   1  an arm flipped between bases or failed under some base (the table is written)
   2  usage error, a base's pytest run that wrote no readable claims.json / claims-partial.json (the
      sweep stops there and writes no table), or a table that cannot be written"""
@@ -86,20 +88,23 @@ def sweep_table(results: dict[int, dict]) -> dict:
     for test in tests:
         cells = {b: per_base[b].get(test) for b in bases}
         verdicts = {c["verdict"] if c else "missing" for c in cells.values()}
+        decided = {v for v in verdicts if not is_inconclusive(v)}
         margins = [c["margin"] for c in cells.values() if c and c["margin"] is not None]
         rows.append({"test": test, "id": next(c["id"] for c in cells.values() if c),
                      "verdicts": {str(b): (c["verdict"] if c else "missing") for b, c in cells.items()},
                      "seeds": {str(b): (c["seeds"] if c else None) for b, c in cells.items()},
                      "smallest_margin": min(margins) if margins else None,
-                     "flip": len(verdicts) > 1,
+                     "flip": len(decided) > 1,
+                     "inconclusive": len(decided) < len(verdicts),
                      "failed": any(map(fails_the_run, verdicts))})
-        decided = [c["arm"] for c in cells.values() if c and c["arm"].get("outcome") in DECIDED_OUTCOMES]
+        decided = [c["arm"] for c in cells.values() if c and c["arm"].get("outcome") in GREEN_RATE_OUTCOMES]
         rate = pooled_arm_rate(rows[-1]["id"], decided, first) if decided else None
         rows[-1]["pooled_pass_rate"] = rate
         if rate is not None:
             pooled_rates.append(rate)
     return {"bases": bases, "arms": rows, "flips": sum(r["flip"] for r in rows),
             "failed_arms": sum(r["failed"] for r in rows),
+            "inconclusive_arms": sum(r["inconclusive"] for r in rows),
             "green_rate": {str(b): doc["run"].get("green_rate") for b, doc in results.items()},
             "pooled_green_rate": math.prod(pooled_rates) if pooled_rates else None}
 
@@ -109,7 +114,10 @@ def render(table: dict) -> str:
     per_base = ", ".join(f"{b}: {_rate(table['green_rate'].get(str(b)))}" for b in bases)
     out = ["# Stability sweep", "",
            f"Seed bases: {', '.join(map(str, bases))}. Arms: {len(table['arms'])}; flips: {table['flips']}; "
-           f"arms failed under some base: {table['failed_arms']}.", "",
+           f"arms failed under some base: {table['failed_arms']}"
+           + (f"; arms inconclusive at smoke under some base (no verdict, not a failure): "
+              f"{table['inconclusive_arms']} ({inconclusive_ids(table)})" if table.get("inconclusive_arms") else "")
+           + ".", "",
            f"Estimated chance that a run under a new base is green, from every base's seeds pooled: "
            f"{_rate(table.get('pooled_green_rate'))}; each run's own estimate (its seeds only): {per_base}.", "",
            "Margin: the smallest log10(threshold / p) over the arm's checks and bases (> 0: inside the "
@@ -129,6 +137,12 @@ def render(table: dict) -> str:
 
 def _rate(value: float | None) -> str:
     return "-" if value is None else f"{value:.3f}"
+
+
+def inconclusive_ids(table: dict) -> str:
+    """The arms inconclusive at smoke under some base, as `4.5 claim, 3.5 claim`."""
+    return ", ".join(f"{row['id']} {row['test'].rsplit('[', 1)[-1].rstrip(']')}"
+                     for row in table["arms"] if row.get("inconclusive"))
 
 
 def base_report(report: Path) -> dict:

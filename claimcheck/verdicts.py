@@ -47,7 +47,12 @@ def expected_text(expects_support: bool) -> str:
 
 class Verdict(str, _Word):
     """What a claim arm's test came to, as the report shows it. A skipped arm's verdict is
-    `SKIPPED (<reason>)` (`skipped`); an outcome with no verdict of its own is its name in capitals."""
+    `SKIPPED (<reason>)` (`skipped`); an outcome with no verdict of its own is its name in capitals.
+
+    INCONCLUSIVE_AT_SMOKE: at smoke scale (the profile's `inconclusive_skips`) a check that ran out of seeds
+    undecided ends its arm as a pytest skip whose reason starts with INCONCLUSIVE_REASON; the report calls its
+    outcome "inconclusive" and its verdict this. It neither passes nor fails the run: smoke is for iterating,
+    a verdict needs standard scale."""
 
     SUPPORTED = "SUPPORTED"                                  # the claim arm passed
     NOT_SUPPORTED_AS_EXPECTED = "not supported (as expected)"   # the control arm passed
@@ -57,6 +62,11 @@ class Verdict(str, _Word):
     FAILED_CRASHED = "FAILED (crashed)"                      # its xdist worker crashed
     NOT_RUN = "NOT RUN (interrupted)"
     SKIPPED = "SKIPPED"                                      # the word a skipped arm's verdict starts with
+    INCONCLUSIVE_AT_SMOKE = "INCONCLUSIVE at smoke"          # a check ran out of smoke's seeds: no verdict
+
+
+INCONCLUSIVE = "inconclusive"                 # the arm's outcome (claims.json) for a skip of INCONCLUSIVE_REASON
+INCONCLUSIVE_REASON = "inconclusive at smoke"  # how the skip reason of such an arm starts
 
 
 _BY_OUTCOME = {  # (arm, pytest's outcome of the test) -> verdict
@@ -67,13 +77,29 @@ _BY_OUTCOME = {  # (arm, pytest's outcome of the test) -> verdict
     (Arm.CLAIM, "failed"): Verdict.FAILED,
     (Arm.CONTROL, "passed"): Verdict.NOT_SUPPORTED_AS_EXPECTED,
     (Arm.CONTROL, "failed"): Verdict.FAILED_CONTROL,
+    (Arm.CLAIM, INCONCLUSIVE): Verdict.INCONCLUSIVE_AT_SMOKE,
+    (Arm.CONTROL, INCONCLUSIVE): Verdict.INCONCLUSIVE_AT_SMOKE,
 }
 PASSING = frozenset({Verdict.SUPPORTED, Verdict.NOT_SUPPORTED_AS_EXPECTED, Verdict.NOT_REPRODUCED})
 
 
+def skip_outcome(reason: str) -> str:
+    """The outcome of an arm that pytest skipped with `reason`: INCONCLUSIVE for a check undecided at smoke
+    (the reason `inconclusive_reason` wrote), "skipped" for any other skip."""
+    return INCONCLUSIVE if reason.startswith(INCONCLUSIVE_REASON + ":") else "skipped"
+
+
+def inconclusive_reason(checks: list[str]) -> str:
+    """The skip reason of an arm whose checks (each `'name' ... would need ~N seeds`) ended INCONCLUSIVE at smoke
+    and none of whose checks failed."""
+    return f"{INCONCLUSIVE_REASON}: {'; '.join(checks)}; run at standard for a verdict"
+
+
 def verdict(arm: str, outcome: str, message: str = "") -> str:
-    """The verdict of an arm whose test had pytest's `outcome` ("passed", "xfailed", ..., or "incomplete"
-    while it runs) with `message` (a skip's reason; "crashed: ..." for a crashed xdist worker)."""
+    """The verdict of an arm whose test had pytest's `outcome` ("passed", "xfailed", ..., INCONCLUSIVE, or
+    "incomplete" while it runs) with `message` (a skip's reason; "crashed: ..." for a crashed xdist worker)."""
+    if outcome == "skipped" and skip_outcome(message) == INCONCLUSIVE:
+        outcome = INCONCLUSIVE
     if outcome == "skipped":
         return skipped(message)
     if outcome == "failed" and message.startswith("crashed"):
@@ -94,12 +120,17 @@ def is_skipped(verdict: str) -> bool:
     return verdict.startswith(Verdict.SKIPPED)
 
 
+def is_inconclusive(verdict: str) -> bool:
+    """An arm with a check undecided at smoke: reported, neither passing nor failing the run."""
+    return verdict == Verdict.INCONCLUSIVE_AT_SMOKE
+
+
 def is_failed(verdict: str) -> bool:
     """A FAILED verdict (the claim, the control or a crash)."""
     return verdict.startswith(Verdict.FAILED)
 
 
 def fails_the_run(verdict: str) -> bool:
-    """An arm that makes a merge or a stability sweep fail: neither passing nor skipped (a failure, a test
-    that did not finish, an unexpected pass)."""
-    return not is_passing(verdict) and not is_skipped(verdict)
+    """An arm that makes a merge or a stability sweep fail: neither passing nor skipped nor inconclusive at
+    smoke (a failure, a test that did not finish, an unexpected pass)."""
+    return not is_passing(verdict) and not is_skipped(verdict) and not is_inconclusive(verdict)

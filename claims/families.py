@@ -4,7 +4,8 @@ A claim's checks draw seeds from its own family (named by its id) unless they sh
 claim, or need a floor: then they name a family here.
 
 - A SeedFamily names seeds: every check on it, in any claim, gets the same seeds. Its floor raises the first look
-  of every check on the family, at every scale (claimcheck/seeds.py::SeedFamily, claimcheck/sequential.py), and
+  of every check on the family, written for standard and scaled by the profile (3/5 at smoke:
+  claimcheck/config.py::ScaleProfile.seed_floor; claimcheck/seeds.py::SeedFamily, claimcheck/sequential.py), and
   `why` gives the floor's provenance.
 - A ModelFamily is a SeedFamily whose models are trained from one recipe (its code in a claims/shared/ module): a
   claim builds the recipe with `FAMILY.recipe(evidence.profile, ...)`, trains it with `zoo.trained_many(recipe,

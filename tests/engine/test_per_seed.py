@@ -1,6 +1,7 @@
 """The engine call claims use: per-seed measurement look by look, recorded decisions, arm expectations."""
 from __future__ import annotations
 
+import sys
 import types
 
 import pytest
@@ -151,3 +152,83 @@ def test_a_null_by_construction_passes_again_at_one_minus_the_exact_size():
     with pytest.raises(ValueError, match="only a check expected not SUPPORTED"):
         evidence("claim").check_over_seeds(evidence("claim").per_seed(replicates), check,
                                            null_by_construction="two replicates")
+
+
+def smoke_evidence(arm: str = "claim", scale: str = "smoke") -> Evidence:
+    profile = PROFILES[scale]
+    return Evidence(CARD, arm, types.SimpleNamespace(profile=profile, seeds=profile.seeds, seed_base=11),
+                    figures_dir=None)
+
+
+def weak(seeds_so_far: list) -> callable:
+    """values_for of a weak effect: 2 of every 3 seeds above the minimum effect. Neither the sign test (10 of 15:
+    p 0.15) nor futility (the design effect is 84% of seeds) decides by the last look at smoke or standard."""
+    def values_for(seeds):
+        start = len(seeds_so_far)
+        seeds_so_far.extend(seeds)
+        return {"a": [0.0 if (start + i) % 3 == 0 else 1.0 for i in range(len(seeds))]}
+    return values_for
+
+
+def weak_check(ev: Evidence, name: str = "weak effect"):
+    return ev.check_over_seeds(ev.per_seed(weak([]), family=SeedFamily(name)), lambda v: stats.greater_than(
+        v["a"], reference=0.0, min_effect=0.5, alpha=0.01, name=name))
+
+
+def test_at_smoke_an_undecided_check_skips_its_arm_after_the_body_naming_the_check_and_the_seeds_it_needs():
+    ev, done = smoke_evidence(), []
+
+    def body(evidence):
+        decision = weak_check(evidence)
+        evidence.check(fact(True, "a fact"))
+        done.append(decision)
+    with pytest.raises(pytest.skip.Exception) as skip:
+        ev.run_test(body, evidence=ev)
+    (decision,) = done
+    assert decision.outcome == "INCONCLUSIVE" and decision.n == 15 and decision.seeds_needed > 15
+    assert str(skip.value.msg) == (f"inconclusive at smoke: 'weak effect' undecided at 15 of 15 seeds, would need "
+                                   f"~{decision.seeds_needed} seeds; run at standard for a verdict")
+    assert [c["name"] for c in ev.checks] == ["weak effect", "a fact"] and ev.checks[0]["undecided_at_smoke"]
+
+
+def test_at_smoke_a_decided_wrong_verdict_still_fails_and_says_what_was_undecided():
+    ev = smoke_evidence()
+
+    def body(evidence):
+        weak_check(evidence)
+        evidence.check(fact(False, "a refuted fact"))
+    with pytest.raises(AssertionError, match=r"NOT SUPPORTED, expected SUPPORTED\na refuted fact[\s\S]*"
+                                             r"1 check\(s\) of this arm inconclusive at smoke"):
+        ev.run_test(body, evidence=ev)
+    assert len(ev.checks) == 2
+
+
+def test_at_smoke_another_error_after_an_undecided_check_still_fails_with_a_note():
+    ev = smoke_evidence()
+
+    def body(evidence):
+        weak_check(evidence)
+        raise ValueError("relied on the check")
+    with pytest.raises(ValueError, match="relied on the check") as error:
+        ev.run_test(body, evidence=ev)
+    if sys.version_info >= (3, 11):   # exception notes
+        assert "inconclusive at smoke: 'weak effect'" in error.value.__notes__[0]
+
+
+def test_undecided_checks_skip_only_at_smoke_and_only_where_support_is_expected():
+    with pytest.raises(pytest.skip.Exception, match="inconclusive at smoke"):   # outside a claim test: at once
+        weak_check(smoke_evidence())
+    with pytest.raises(AssertionError, match="INCONCLUSIVE, expected SUPPORTED"):
+        weak_check(smoke_evidence(scale="standard"))
+    with pytest.raises(AssertionError, match="expected SUPPORTED"):   # paper's 50 seeds decide it: NOT SUPPORTED
+        weak_check(smoke_evidence(scale="paper"))
+    control = smoke_evidence("control")
+    assert weak_check(control).outcome == "INCONCLUSIVE" and "undecided_at_smoke" not in control.checks[0]
+
+
+@pytest.mark.parametrize("scale, first_look", [("smoke", 24), ("standard", 40), ("paper", 40)])
+def test_a_family_floor_is_scaled_to_the_profile_where_the_schedule_is_built(scale, first_look):
+    ev = smoke_evidence(scale=scale)
+    per_seed = ev.per_seed(lambda seeds: {"x": [1.0] * len(seeds)}, family=SeedFamily("f", floor=40))
+    assert per_seed.schedule.looks[0] == first_look
+    assert per_seed.schedule.looks[-1] == max(first_look, 5 * PROFILES[scale].seeds)

@@ -360,3 +360,97 @@ def test_xdist_hands_out_claim_files_whole_and_other_tests_one_by_one():
                             "claims/test_c.py::test_b[claim]", "tests/test_u.py::test_x", "tests/test_u.py::test_y"]
     scopes = [scheduler._split_scope(n) for n in scheduler.collection]
     assert scopes == ["claims/test_c.py"] * 3 + ["tests/test_u.py::test_x", "tests/test_u.py::test_y"]
+
+
+UNDECIDED = '''
+from claimcheck import stats
+from claimcheck.evidence import Card, claim
+from claimcheck.seeds import SeedFamily
+
+WEAK = Card(id="9.3", title="A weak effect", question="q?", answer="a.", method="m.", control="none")
+MIXED = Card(id="9.4", title="A weak and a refuted effect", question="q?", answer="a.", method="m.")
+XWEAK = Card(id="9.5", title="A weak effect that must not reproduce", question="q?", answer="a.", method="m.")
+
+def weak(evidence):
+    """2 of every 3 seeds above the minimum effect: undecided at the last look of smoke and of standard."""
+    seen = []
+    def values_for(seeds):
+        start = len(seen)
+        seen.extend(seeds)
+        return {"a": [0.0 if (start + i) % 3 == 0 else 1.0 for i in range(len(seeds))]}
+    evidence.check_over_seeds(evidence.per_seed(values_for, family=SeedFamily("weak")), lambda v: stats.greater_than(
+        v["a"], reference=0.0, min_effect=0.5, alpha=0.01, name="weak effect"))
+
+@claim(WEAK)
+def test_weak_effect(arm, evidence):
+    weak(evidence)
+
+@claim(MIXED, control=False)
+def test_weak_and_refuted_effect(arm, evidence):
+    weak(evidence)
+    evidence.check(stats.exact(False, name="refuted fact", detail="measured"))
+
+@claim(XWEAK, control=False, xfail_claim="measured: not at this scale")
+def test_weak_effect_that_must_not_reproduce(arm, evidence):
+    weak(evidence)
+'''
+
+
+def test_at_smoke_an_undecided_check_is_a_reported_skip_and_a_wrong_verdict_still_fails(project):
+    """Smoke is for iterating: a claim arm whose check runs out of seeds is skipped with the check and the seeds it
+    would need, and shown as INCONCLUSIVE at smoke everywhere (progress line, summary, claims.*, junit); a refuted
+    check beside it fails its arm; a strict xfail arm that is undecided is a skip too, not an XPASS."""
+    import xml.etree.ElementTree as ET
+
+    project.makepyfile(test_undecided=UNDECIDED)
+    result = run(project, "--claims-scale", "smoke", "-rs", "--junitxml", str(project.path / "junit.xml"))
+    result.assert_outcomes(passed=3, failed=1, skipped=2, xfailed=1)
+    reason = "inconclusive at smoke: 'weak effect' undecided at 15 of 15 seeds, would need ~* seeds; run at " \
+             "standard for a verdict"
+    result.stdout.fnmatch_lines([
+        "9.3 *claim *INCONCLUSIVE at smoke*n=15/15*would need ~* seeds*",
+        "*[[]9.4 claim[]] NOT SUPPORTED, expected SUPPORTED*", "*refuted fact*",
+        "*(1 check(s) of this arm inconclusive at smoke)*",
+        "*claimcheck summary*",
+        " 9.3 claim   INCONCLUSIVE at smoke*n=15/15*| check: weak effect (would need ~*",
+        " 9.4 claim   FAILED (NOT SUPPORTED)*| check: refuted fact",
+        "claim arms: 1 supported / 2 not supported as expected / 1 failed / 2 inconclusive at smoke / 1 xfail / "
+        "0 skipped",
+        "*green: * (at smoke a lower bound: see the report)",
+        f"SKIPPED [[]1[]] test_undecided.py:*: {reason}"])
+    doc = json.loads((project.path / "reports" / "claims.json").read_text())
+    arms = {(rec["id"], name): group[0] for rec in doc["claims"] for name, group in rec["arms"].items()}
+    for key in (("9.3", "claim"), ("9.5", "claim")):
+        arm = arms[key]
+        assert arm["outcome"] == "inconclusive" and arm["verdict"] == "INCONCLUSIVE at smoke"
+        assert arm["message"].startswith("inconclusive at smoke: 'weak effect' undecided at 15 of 15 seeds")
+        assert arm["checks"][0]["undecided_at_smoke"] and arm["pass_rate"] is not None
+    assert arms["9.5", "claim"]["xfail"] == "measured: not at this scale"
+    assert arms["9.3", "control"]["verdict"] == "not supported (as expected)" and arms["9.4", "claim"]["verdict"] == \
+        "FAILED"
+    assert "At smoke an arm whose check runs out of seeds" in doc["run"]["green_rate_note"]
+    md = (project.path / "reports" / "claims.md").read_text()
+    assert "### claim: INCONCLUSIVE at smoke" in md and "> **Verdict: INCONCLUSIVE at smoke.** A check" in md
+    assert "inconclusive at smoke: 'weak effect'" in md and "a lower bound on the chance of a smoke run" in md
+    html = (project.path / "reports" / "claims.html").read_text()
+    assert '<li class="inconclusive" data-outcome="inconclusive"><span class="n">2</span>INCONCLUSIVE at smoke' in html
+    cases = {tc.get("name"): (tc, {p.get("name"): p.get("value") for p in tc.iter("property")})
+             for tc in ET.parse(project.path / "junit.xml").iter("testcase")}
+    case, props = cases["test_weak_effect[claim]"]
+    assert case.find("skipped") is not None and props["outcome"] == "INCONCLUSIVE at smoke"
+    assert props["check_outcome"] == "INCONCLUSIVE" and int(props["seeds_needed"]) > 15
+    # without the refuted arm the smoke run is green: undecided is not failed
+    assert run(project, "--claims-scale", "smoke", "-k", "not refuted").ret == pytest.ExitCode.OK
+
+
+def test_at_standard_an_undecided_check_fails_as_before(project):
+    project.makepyfile(test_undecided=UNDECIDED)
+    result = run(project)
+    result.assert_outcomes(passed=3, failed=2, xfailed=2)
+    result.stdout.fnmatch_lines(["*[[]9.3 claim[]] INCONCLUSIVE, expected SUPPORTED*",
+                                 " 9.3 claim   FAILED (INCONCLUSIVE)*",
+                                 "claim arms: 1 supported / 2 not supported as expected / 2 failed (2 inconclusive) / "
+                                 "2 xfail / 0 skipped"])
+    doc = json.loads((project.path / "reports" / "claims.json").read_text())
+    assert "At smoke" not in doc["run"]["green_rate_note"]
+    assert '<li class="inconclusive"' not in (project.path / "reports" / "claims.html").read_text()

@@ -19,6 +19,9 @@ def check(outcome: str, expected: bool, pass_rate: float | None = None) -> dict:
     ({"outcome": "xfailed", "checks": [check("NOT SUPPORTED", True)]}, 1.0),
     ({"outcome": "xfailed", "checks": [check("SUPPORTED", True, 0.9), check("NOT SUPPORTED", True, 0.1)]}, 0.91),
     ({"outcome": "passed", "checks": []}, None),
+    # at smoke: an arm skipped as inconclusive replays as the others; a strict xfail one as a strict xfail
+    ({"outcome": "inconclusive", "checks": [check("INCONCLUSIVE", True, 0.3)]}, 0.3),
+    ({"outcome": "inconclusive", "xfail": "measured", "checks": [check("INCONCLUSIVE", True, 0.3)]}, 0.7),
 ])
 def test_an_arms_pass_rate(arm, rate):
     assert arm_pass_rate(arm) == (None if rate is None else pytest.approx(rate))

@@ -67,3 +67,12 @@ def test_the_sweep_reports_pooled_rates_and_their_product():
     text = stability.render(table)
     assert f"from every base's seeds pooled: {row['pooled_pass_rate']:.3f}" in text
     assert "1: 0.500, 2: 0.500" in text
+
+
+def test_an_arm_inconclusive_at_smoke_is_counted_and_named_not_a_flip_nor_a_failure():
+    table = stability.sweep_table({1: doc("SUPPORTED", 2.0, 9), 2: doc("INCONCLUSIVE at smoke", -0.3, 15)})
+    assert table["flips"] == 0 and table["failed_arms"] == 0 and table["inconclusive_arms"] == 1
+    assert "arms inconclusive at smoke under some base (no verdict, not a failure): 1 (9.1 claim)" in \
+        stability.render(table)
+    assert stability.sweep_table({1: doc("FAILED", -0.1, 25), 2: doc("INCONCLUSIVE at smoke", -0.3, 15)})[
+        "failed_arms"] == 1

@@ -8,15 +8,19 @@ import pytest
 
 from claimcheck.evidence import Card, claim
 from claimcheck.verdicts import (
+    INCONCLUSIVE,
     Arm,
     Outcome,
     Verdict,
     expected_text,
     fails_the_run,
+    inconclusive_reason,
     is_failed,
+    is_inconclusive,
     is_passing,
     is_skipped,
     meets,
+    skip_outcome,
     verdict,
 )
 
@@ -53,6 +57,8 @@ def test_claim_parametrizes_arm_members_with_the_ids_claim_and_control():
     ("control", "incomplete", "", Verdict.NOT_RUN),
     ("claim", "skipped", "no weights", "SKIPPED (no weights)"),
     ("claim", "xpassed", "reason", "XPASSED"),
+    ("claim", "inconclusive", "inconclusive at smoke: 'x' ...", Verdict.INCONCLUSIVE_AT_SMOKE),
+    ("control", "inconclusive", "inconclusive at smoke: 'x' ...", Verdict.INCONCLUSIVE_AT_SMOKE),
 ])
 def test_the_verdict_of_an_arm_and_whether_it_passes(arm, outcome, message, expected):
     got = verdict(Arm(arm), outcome, message)
@@ -60,7 +66,16 @@ def test_the_verdict_of_an_arm_and_whether_it_passes(arm, outcome, message, expe
     assert is_passing(got) == (outcome in ("passed", "xfailed"))
     assert is_skipped(got) == (outcome == "skipped")
     assert is_failed(got) == (outcome == "failed")
-    assert fails_the_run(got) == (outcome not in ("passed", "xfailed", "skipped"))
+    assert is_inconclusive(got) == (outcome == INCONCLUSIVE)
+    assert fails_the_run(got) == (outcome not in ("passed", "xfailed", "skipped", INCONCLUSIVE))
+
+
+def test_a_skip_is_inconclusive_only_with_the_reason_an_undecided_check_at_smoke_gives():
+    reason = inconclusive_reason(["'x' undecided at 15 of 15 seeds, would need ~40 seeds"])
+    assert reason == ("inconclusive at smoke: 'x' undecided at 15 of 15 seeds, would need ~40 seeds; run at standard "
+                      "for a verdict")
+    assert skip_outcome(reason) == INCONCLUSIVE and verdict("claim", "skipped", reason) == "INCONCLUSIVE at smoke"
+    assert skip_outcome("no local weights") == "skipped" == skip_outcome("inconclusive at smoker")
 
 
 def test_a_check_meets_its_expectation():
