@@ -1,6 +1,9 @@
 """Where the plugin acts and what a run shows while it goes: inert in a plain pytest project, active in a
 project that configures it or collects `@claim` tests; a line per claim arm as it finishes; whole-file
-shards that do not depend on the order of collection or on xdist; the durations file."""
+shards that do not depend on the order of collection or on xdist; the durations file.
+
+Serial runs are in-process (pytester.runpytest_inprocess: no interpreter start-up, scipy already imported);
+a subprocess runs only where xdist is the point (its controller and workers are separate processes)."""
 from __future__ import annotations
 
 import json
@@ -49,40 +52,55 @@ def _observable(result) -> list[str]:
 def test_a_plain_project_behaves_exactly_as_without_the_plugin(pytester, monkeypatch, xdist):
     project = _plain_project(pytester, monkeypatch)
     args = ["-s", "-p", "no:randomly", "-p", "xdist", *(["-n", "1"] if xdist else [])]
-    with_plugin = project.runpytest_subprocess(*args)
-    without = project.runpytest_subprocess(*args, "-p", "no:claimcheck.plugin")
+    runner = project.runpytest_subprocess if xdist else project.runpytest_inprocess
+    if not xdist:   # in this process hypothesis is already imported (conftest.py), which pytest warns of
+        args += ["-W", "ignore::pytest.PytestAssertRewriteWarning"]
+    with_plugin = runner(*args)
+    without = runner(*args, "-p", "no:claimcheck.plugin")
     assert with_plugin.ret == without.ret == 0
     assert _observable(with_plugin) == _observable(without)
     assert not any("claimcheck" in line or "summary" in line.lower() for line in with_plugin.outlines)
     assert not (project.path / "reports").exists() and not (project.path / ".claims-cache").exists()
     if not xdist:   # xdist workers' prints do not reach the controller's output
         with_plugin.stdout.fnmatch_lines(["*ENV None None*"])
-        again = project.runpytest_subprocess(*args)
+        again = runner(*args)   # in-process: one random stream, so only a reseeding plugin repeats its numbers
         randoms = [[line for line in r.outlines if "RANDOM" in line] for r in (with_plugin, again)]
         assert randoms[0] != randoms[1], "no test was reseeded"
 
 
-def test_a_project_with_claim_tests_but_no_settings_still_gets_its_report(pytester, monkeypatch):
+NOTICE_TEST = ("from claimcheck import console\n\ndef test_n():\n"
+               "    console.notice('NOTICE waiting for pid 1')\n    print('CAPTURED')\n")
+
+
+def _verdicts(doc: dict) -> list[tuple]:
+    return [(c["id"], arm, a["verdict"], a["checks"][0]["p_value"] if a["checks"] else None)
+            for c in doc["claims"] for arm, arms in c["arms"].items() for a in arms]
+
+
+def test_claim_tests_without_settings_get_their_report_arm_lines_and_notices_also_under_xdist(pytester, monkeypatch):
+    """One project, a serial run and an xdist run (`-n 2`, a subprocess: the controller collects nothing): both
+    activate the plugin without any claim settings and write the report, with the same verdicts and p-values;
+    each claim arm prints a line as it finishes; a notice from inside a test reaches the terminal past the
+    capture. A quiet xdist run (-q) prints no arm lines."""
     monkeypatch.setenv("PYTHONPATH", str(ROOT))
     pytester.makeini("[pytest]\naddopts = -p no:benchmark -p no:hypothesispytest --claims-device cpu\n"
                      "xfail_strict = true\n")
-    pytester.makepyfile(test_toy=CLAIMS)
-    for extra in ([], ["-n", "1"]):
-        result = pytester.runpytest_subprocess("--claims-scale", "smoke", *extra)
-        result.assert_outcomes(passed=2, xfailed=1)
+    pytester.makepyfile(test_toy=CLAIMS, test_n=NOTICE_TEST)
+    reports = {}
+    for xdist in (False, True):
+        runner = pytester.runpytest_subprocess if xdist else pytester.runpytest_inprocess
+        result = runner("--claims-scale", "smoke", *(["-n", "2"] if xdist else []))
+        result.assert_outcomes(passed=3, xfailed=1)
         doc = json.loads((pytester.path / "reports" / "claims.json").read_text())
         assert {rec["id"] for rec in doc["claims"]} == {"9.1", "9.2"}
-
-
-def test_each_claim_arm_prints_a_line_as_it_finishes_also_under_xdist(pytester, monkeypatch):
-    monkeypatch.setenv("PYTHONPATH", str(ROOT))
-    pytester.makeini("[pytest]\naddopts = -p no:benchmark -p no:hypothesispytest --claims-device cpu\n"
-                     "xfail_strict = true\nclaims_title = toy\n")
-    pytester.makepyfile(test_toy=CLAIMS)
-    result = pytester.runpytest_subprocess("--claims-scale", "smoke", "-n", "2")
-    result.stdout.fnmatch_lines(["9.1*claim*SUPPORTED*p=*n=9/15*s*", "9.1*control*not supported (as expected)*"],
-                                consecutive=False)
-    quiet = pytester.runpytest_subprocess("--claims-scale", "smoke", "-q", "-n", "2")
+        reports[xdist] = _verdicts(doc)
+        for line in ("9.1*claim*SUPPORTED*p=*n=9/15*s*", "9.1*control*not supported (as expected)*"):
+            result.stdout.fnmatch_lines([line])   # in either order: two workers may finish them in either
+        text = result.stdout.str() + result.stderr.str()
+        assert "NOTICE waiting for pid 1" in text and "CAPTURED" not in text, xdist
+    assert reports[False] == reports[True]
+    quiet = pytester.runpytest_subprocess("--claims-scale", "smoke", "-q", "-n", "1")
+    quiet.assert_outcomes(passed=3, xfailed=1)
     assert not any(line.startswith("9.1 ") for line in quiet.outlines)
 
 
@@ -113,7 +131,8 @@ def test_a_shard_runs_the_same_tests_with_and_without_xdist(pytester, monkeypatc
         pytester.makepyfile(**{f"test_file{i}": f"def test_a{i}(): pass\ndef test_b{i}(): pass\n"})
     ran = {}
     for extra in ([], ["-n", "2"]):
-        result = pytester.runpytest_subprocess("--claims-shard", "2/3", "-rA", *extra)
+        runner = pytester.runpytest_subprocess if extra else pytester.runpytest_inprocess
+        result = runner("--claims-shard", "2/3", "-rA", *extra)
         ran[bool(extra)] = sorted(line.split()[-1] for line in result.outlines if line.startswith("PASSED "))
     assert ran[False] == ran[True] and ran[False]
     assert len({nodeid.split("::")[0] for nodeid in ran[False]}) == len(ran[False]) // 2, "whole files"
@@ -123,7 +142,7 @@ def test_a_shard_runs_the_same_tests_with_and_without_xdist(pytester, monkeypatc
 def test_a_bad_shard_is_a_usage_error_naming_the_flag(pytester, monkeypatch, value):
     monkeypatch.setenv("PYTHONPATH", str(ROOT))
     pytester.makepyfile(test_x="def test_x(): pass\n")
-    result = pytester.runpytest_subprocess("-p", "no:benchmark", f"--claims-shard={value}")
+    result = pytester.runpytest_inprocess("-p", "no:benchmark", f"--claims-shard={value}")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*--claims-shard*G/N*"])
 
@@ -138,35 +157,32 @@ def test_store_durations_merges_this_runs_seconds_into_the_file(tmp_path):
     assert oct(os.stat(path).st_mode & 0o777) != oct(0o600)
 
 
-def test_a_worker_crash_stays_in_the_arm_and_the_summary_when_xdist_reruns_the_test(pytester, monkeypatch):
+def test_a_crashed_worker_fails_its_arm_and_a_crash_stays_in_the_arm_and_the_summary_when_xdist_reruns_it(
+        pytester, monkeypatch):
+    """One xdist run (-n 1), two claims whose controls kill their worker: 9.1's every time (a failed arm, FAILED
+    (crashed), in the report), 8.1's only the first time (the rerun passes; the crash stays in the arm, the
+    summary and the cards)."""
     monkeypatch.setenv("PYTHONPATH", str(ROOT))
     pytester.makeini("[pytest]\naddopts = -p no:benchmark -p no:hypothesispytest --claims-device cpu\n"
                      "xfail_strict = true\nclaims_title = toy\n")
-    pytester.makepyfile(test_toy=CLAIMS.replace(   # the control's first run kills its worker; the rerun passes
-        '    shift = 1.0 if arm == "claim" else 0.0',
-        '    shift = 1.0 if arm == "claim" else 0.0\n    import os, pathlib\n    flag = pathlib.Path("crashed")\n'
-        '    if arm == "control" and not flag.exists():\n        flag.write_text("x")\n        os._exit(1)'))
+    shift = '    shift = 1.0 if arm == "claim" else 0.0'
+    pytester.makepyfile(
+        test_always=CLAIMS.replace(shift, shift + '\n    if arm == "control":\n        import os; os._exit(1)'),
+        test_once=CLAIMS.replace('id="9.', 'id="8.').replace(shift, shift + (
+            '\n    import os, pathlib\n    flag = pathlib.Path("crashed")\n'
+            '    if arm == "control" and not flag.exists():\n        flag.write_text("x")\n        os._exit(1)')))
     result = pytester.runpytest_subprocess("--claims-scale", "smoke", "-n", "1")
     assert result.ret == pytest.ExitCode.TESTS_FAILED
-    result.stdout.fnmatch_lines(["*1 whose worker crashed*"])
+    result.stdout.fnmatch_lines(["*9.1 control*FAILED (crashed)*"])
+    result.stdout.fnmatch_lines(["*2 whose worker crashed*"])
     doc = json.loads((pytester.path / "reports" / "claims.json").read_text())
-    control = next(rec for rec in doc["claims"] if rec["id"] == "9.1")["arms"]["control"][0]
-    assert control["crashes"] and "crashed while running" in control["crashes"][0]
+    controls = {rec["id"]: rec["arms"]["control"][0] for rec in doc["claims"] if "control" in rec["arms"]}
+    always, once = controls["9.1"], controls["8.1"]
+    assert always["verdict"] == "FAILED (crashed)" and "crashed while running" in always["message"]
+    assert once["crashes"] and "crashed while running" in once["crashes"][0]
+    assert once["verdict"] != "FAILED (crashed)", "the rerun passed"
     for name in ("claims.md", "claims.html"):
         assert "worker crashed 1 time(s)" in (pytester.path / "reports" / name).read_text()
-
-
-def test_a_notice_from_inside_a_test_reaches_the_terminal_past_the_capture(pytester, monkeypatch):
-    monkeypatch.setenv("PYTHONPATH", str(ROOT))
-    pytester.makeini("[pytest]\naddopts = -p no:benchmark -p no:hypothesispytest --claims-device cpu\n"
-                     "claims_title = toy\n")
-    pytester.makepyfile(test_n="from claimcheck import console\n\ndef test_n():\n"
-                               "    console.notice('NOTICE waiting for pid 1')\n    print('CAPTURED')\n")
-    for extra in ([], ["-n", "1"]):
-        result = pytester.runpytest_subprocess(*extra)
-        assert result.ret == 0
-        text = result.stdout.str() + result.stderr.str()
-        assert "NOTICE waiting for pid 1" in text and "CAPTURED" not in text
 
 
 def test_a_process_waiting_on_a_build_lock_says_whom_it_waits_for(tmp_path, monkeypatch):
