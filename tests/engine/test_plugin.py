@@ -48,7 +48,8 @@ def project(pytester, monkeypatch):
 
 
 def run(project, *args):
-    """In-process (no interpreter start-up); the runs that need xdist are in test_activation.py."""
+    """In-process (no interpreter start-up); xdist needs a subprocess (a crashed worker below, the rest in
+    test_activation.py)."""
     return project.runpytest_inprocess("--claims-cache", str(project.path / "cache"), *args)
 
 
@@ -177,7 +178,19 @@ def test_no_tests_is_exit_code_5(project):
     assert run(project, "-k", "nothing_matches").ret == pytest.ExitCode.NO_TESTS_COLLECTED
 
 
-# xdist (a subprocess) is tested in test_activation.py: the same report as a serial run, a crashed worker.
+# xdist (a subprocess): its report equals a serial run's in test_activation.py; a crashed worker here.
+
+def test_a_crashed_worker_is_a_failed_arm_in_the_report(project):
+    project.makepyfile(test_toy=CLAIMS.replace(
+        '    shift = 1.0 if arm == "claim" else 0.0',
+        '    shift = 1.0 if arm == "claim" else 0.0\n    if arm == "control":\n        import os; os._exit(1)'))
+    result = project.runpytest_subprocess("--claims-cache", str(project.path / "cache"), "--claims-scale", "smoke",
+                                          "-n", "1")
+    result.stdout.fnmatch_lines(["*9.1 control*FAILED (crashed)*"])
+    doc = json.loads((project.path / "reports" / "claims.json").read_text())
+    control = doc["claims"][0]["arms"]["control"][0]
+    assert control["verdict"] == "FAILED (crashed)" and "crashed while running" in control["message"]
+
 
 
 def _stable(doc: dict) -> list:
