@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -144,27 +142,35 @@ ROOT = Path(__file__).resolve().parents[1]
 LATENCY_GROUPS = {"4.1-forward-batch-1", "4.1-forward-batch-256"}
 
 
-def latency_pass(tmp_path: Path, *extra: str) -> subprocess.CompletedProcess:
-    """The README's latency pass, in a subprocess, with its report, cache and benchmark storage under tmp_path."""
-    command = [sys.executable, "-m", "pytest", "-p", "no:xdist", "-p", "no:cacheprovider", "-m", "latency",
-               "--benchmark-enable", "--benchmark-only", f"--claims-report={tmp_path / 'report'}",
-               f"--claims-cache={tmp_path / 'cache'}", f"--benchmark-storage=file://{tmp_path / 'storage'}", *extra,
-               "claims/section4/test_width_depth.py"]   # where the latency benchmarks are: collects less
+@pytest.fixture
+def latency_pass(pytester, monkeypatch, tmp_path):
+    """The README's latency pass, in this process (torch and the project are imported already), from the
+    project root with its pytest.ini, with its report, cache and benchmark storage under tmp_path."""
     # Not an xdist worker's environment: pytest-benchmark reads PYTEST_XDIST_WORKER and would switch itself off.
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_XDIST")}
-    return subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300, env=env)
+    for name in [k for k in os.environ if k.startswith("PYTEST_XDIST")]:
+        monkeypatch.delenv(name)
+    monkeypatch.chdir(ROOT)
+
+    def run(*extra: str):
+        return pytester.runpytest_inprocess(
+            "-p", "no:xdist", "-p", "no:cacheprovider", "-m", "latency", "--benchmark-enable", "--benchmark-only",
+            "-W", "ignore::pytest.PytestAssertRewriteWarning",   # hypothesis is imported already (conftest.py)
+            f"--claims-report={tmp_path / 'report'}", f"--claims-cache={tmp_path / 'cache'}",
+            f"--benchmark-storage=file://{tmp_path / 'storage'}", *extra,
+            "claims/section4/test_width_depth.py")   # where the latency benchmarks are: collects less
+    return run
 
 
-def test_the_latency_pass_writes_the_4_1_groups_to_json_and_compares_with_a_saved_run(tmp_path):
+def test_the_latency_pass_writes_the_4_1_groups_to_json_and_compares_with_a_saved_run(latency_pass, tmp_path):
     out = tmp_path / "latency.json"
-    first = latency_pass(tmp_path, f"--benchmark-json={out}", "--benchmark-autosave")
-    assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]
+    first = latency_pass(f"--benchmark-json={out}", "--benchmark-autosave")
+    assert first.ret == 0, first.stdout.str()[-3000:] + first.stderr.str()[-3000:]
     runs = json.loads(out.read_text())["benchmarks"]
     assert {b["group"] for b in runs} == LATENCY_GROUPS
     assert len(runs) == 12, [b["name"] for b in runs]   # six architectures x two batch sizes
     for b in runs:
         assert {"architecture", "hidden_layers", "batch", "parameters", "bytes"} <= set(b["extra_info"])
         assert b["stats"]["rounds"] >= 30 and 0 < b["stats"]["min"] <= b["stats"]["median"]
-    again = latency_pass(tmp_path, "--benchmark-compare", "-k", "02layers and batch1")
-    assert again.returncode == 0, again.stdout[-3000:] + again.stderr[-3000:]
-    assert "Comparing against benchmarks from" in again.stdout + again.stderr
+    again = latency_pass("--benchmark-compare", "-k", "02layers and batch1")
+    assert again.ret == 0, again.stdout.str()[-3000:] + again.stderr.str()[-3000:]
+    assert "Comparing against benchmarks from" in again.stdout.str() + again.stderr.str()

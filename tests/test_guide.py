@@ -1,7 +1,8 @@
 """The guide "Writing a claim" (docs/engine.md) is true: its example claim module, run at smoke scale in a scratch
 project with this project's settings and an empty cache, passes; a warm rerun loads its stored accuracies, one list
 per look and recipe, and neither trains nor loads a model (it passes with the same numbers once the stored models
-are deleted)."""
+are deleted). Both runs are in-process (this process has torch and the project imported already: no
+interpreter start-up); the installed entry point in a fresh interpreter is tested in tests/engine/test_reuse.py."""
 from __future__ import annotations
 
 import json
@@ -9,11 +10,15 @@ import re
 from pathlib import Path
 
 import pytest
+import scipy.special  # noqa: F401  (in-process runs restore sys.modules; a C extension loads once per process)
+import scipy.stats  # noqa: F401
+import sklearn.datasets  # noqa: F401  (the digits the example trains on)
 
 ROOT = Path(__file__).resolve().parents[1]
 FILE_BLOCK = re.compile(r"```python\n# file: (\S+)\n(.*?)```", re.S)
 # The scratch project runs serially, without the last-failed cache, at smoke scale on the CPU.
-ARGS = ("-p", "no:xdist", "-p", "no:cacheprovider", "--claims-scale", "smoke", "--claims-device", "cpu")
+ARGS = ("-p", "no:xdist", "-p", "no:cacheprovider", "--claims-scale", "smoke", "--claims-device", "cpu",
+        "-W", "ignore::pytest.PytestAssertRewriteWarning")   # in-process: hypothesis is imported already
 
 
 def guide_files() -> dict[str, str]:
@@ -48,7 +53,7 @@ def guide_project(pytester, monkeypatch):
 
 
 def test_the_guides_example_claim_passes_and_a_warm_rerun_only_loads_its_stored_accuracies(guide_project):
-    cold = guide_project.runpytest_subprocess(*ARGS)
+    cold = guide_project.runpytest_inprocess(*ARGS)
     cold.assert_outcomes(passed=3)
     first = arms_of(guide_project.path / "reports")
     verdicts = {test.split("::")[1]: arm["verdict"] for test, arm in first.items()}
@@ -69,7 +74,7 @@ def test_the_guides_example_claim_passes_and_a_warm_rerun_only_loads_its_stored_
         meta.unlink()
         meta.with_suffix(".bin").unlink()
 
-    warm = guide_project.runpytest_subprocess(*ARGS)
+    warm = guide_project.runpytest_inprocess(*ARGS)
     warm.assert_outcomes(passed=3)
     again = arms_of(guide_project.path / "reports")
     assert again.keys() == first.keys()

@@ -1,6 +1,9 @@
 """Where the plugin acts and what a run shows while it goes: inert in a plain pytest project, active in a
 project that configures it or collects `@claim` tests; a line per claim arm as it finishes; whole-file
-shards that do not depend on the order of collection or on xdist; the durations file."""
+shards that do not depend on the order of collection or on xdist; the durations file.
+
+Serial runs are in-process (pytester.runpytest_inprocess: no interpreter start-up, scipy already imported);
+a subprocess runs only where xdist is the point (its controller and workers are separate processes)."""
 from __future__ import annotations
 
 import json
@@ -49,40 +52,55 @@ def _observable(result) -> list[str]:
 def test_a_plain_project_behaves_exactly_as_without_the_plugin(pytester, monkeypatch, xdist):
     project = _plain_project(pytester, monkeypatch)
     args = ["-s", "-p", "no:randomly", "-p", "xdist", *(["-n", "1"] if xdist else [])]
-    with_plugin = project.runpytest_subprocess(*args)
-    without = project.runpytest_subprocess(*args, "-p", "no:claimcheck.plugin")
+    runner = project.runpytest_subprocess if xdist else project.runpytest_inprocess
+    if not xdist:   # in this process hypothesis is already imported (conftest.py), which pytest warns of
+        args += ["-W", "ignore::pytest.PytestAssertRewriteWarning"]
+    with_plugin = runner(*args)
+    without = runner(*args, "-p", "no:claimcheck.plugin")
     assert with_plugin.ret == without.ret == 0
     assert _observable(with_plugin) == _observable(without)
     assert not any("claimcheck" in line or "summary" in line.lower() for line in with_plugin.outlines)
     assert not (project.path / "reports").exists() and not (project.path / ".claims-cache").exists()
     if not xdist:   # xdist workers' prints do not reach the controller's output
         with_plugin.stdout.fnmatch_lines(["*ENV None None*"])
-        again = project.runpytest_subprocess(*args)
+        again = runner(*args)   # in-process: one random stream, so only a reseeding plugin repeats its numbers
         randoms = [[line for line in r.outlines if "RANDOM" in line] for r in (with_plugin, again)]
         assert randoms[0] != randoms[1], "no test was reseeded"
 
 
-def test_a_project_with_claim_tests_but_no_settings_still_gets_its_report(pytester, monkeypatch):
+NOTICE_TEST = ("from claimcheck import console\n\ndef test_n():\n"
+               "    console.notice('NOTICE waiting for pid 1')\n    print('CAPTURED')\n")
+
+
+def _verdicts(doc: dict) -> list[tuple]:
+    return [(c["id"], arm, a["verdict"], a["checks"][0]["p_value"] if a["checks"] else None)
+            for c in doc["claims"] for arm, arms in c["arms"].items() for a in arms]
+
+
+def test_claim_tests_without_settings_get_their_report_arm_lines_and_notices_also_under_xdist(pytester, monkeypatch):
+    """One project, a serial run and an xdist run (`-n 2`, a subprocess: the controller collects nothing): both
+    activate the plugin without any claim settings and write the report, with the same verdicts and p-values;
+    each claim arm prints a line as it finishes; a notice from inside a test reaches the terminal past the
+    capture. A quiet xdist run (-q) prints no arm lines."""
     monkeypatch.setenv("PYTHONPATH", str(ROOT))
     pytester.makeini("[pytest]\naddopts = -p no:benchmark -p no:hypothesispytest --claims-device cpu\n"
                      "xfail_strict = true\n")
-    pytester.makepyfile(test_toy=CLAIMS)
-    for extra in ([], ["-n", "1"]):
-        result = pytester.runpytest_subprocess("--claims-scale", "smoke", *extra)
-        result.assert_outcomes(passed=2, xfailed=1)
+    pytester.makepyfile(test_toy=CLAIMS, test_n=NOTICE_TEST)
+    reports = {}
+    for xdist in (False, True):
+        runner = pytester.runpytest_subprocess if xdist else pytester.runpytest_inprocess
+        result = runner("--claims-scale", "smoke", *(["-n", "2"] if xdist else []))
+        result.assert_outcomes(passed=3, xfailed=1)
         doc = json.loads((pytester.path / "reports" / "claims.json").read_text())
         assert {rec["id"] for rec in doc["claims"]} == {"9.1", "9.2"}
-
-
-def test_each_claim_arm_prints_a_line_as_it_finishes_also_under_xdist(pytester, monkeypatch):
-    monkeypatch.setenv("PYTHONPATH", str(ROOT))
-    pytester.makeini("[pytest]\naddopts = -p no:benchmark -p no:hypothesispytest --claims-device cpu\n"
-                     "xfail_strict = true\nclaims_title = toy\n")
-    pytester.makepyfile(test_toy=CLAIMS)
-    result = pytester.runpytest_subprocess("--claims-scale", "smoke", "-n", "2")
-    result.stdout.fnmatch_lines(["9.1*claim*SUPPORTED*p=*n=9/15*s*", "9.1*control*not supported (as expected)*"],
-                                consecutive=False)
-    quiet = pytester.runpytest_subprocess("--claims-scale", "smoke", "-q", "-n", "2")
+        reports[xdist] = _verdicts(doc)
+        for line in ("9.1*claim*SUPPORTED*p=*n=9/15*s*", "9.1*control*not supported (as expected)*"):
+            result.stdout.fnmatch_lines([line])   # in either order: two workers may finish them in either
+        text = result.stdout.str() + result.stderr.str()
+        assert "NOTICE waiting for pid 1" in text and "CAPTURED" not in text, xdist
+    assert reports[False] == reports[True]
+    quiet = pytester.runpytest_subprocess("--claims-scale", "smoke", "-q", "-n", "1")
+    quiet.assert_outcomes(passed=3, xfailed=1)
     assert not any(line.startswith("9.1 ") for line in quiet.outlines)
 
 
@@ -113,7 +131,8 @@ def test_a_shard_runs_the_same_tests_with_and_without_xdist(pytester, monkeypatc
         pytester.makepyfile(**{f"test_file{i}": f"def test_a{i}(): pass\ndef test_b{i}(): pass\n"})
     ran = {}
     for extra in ([], ["-n", "2"]):
-        result = pytester.runpytest_subprocess("--claims-shard", "2/3", "-rA", *extra)
+        runner = pytester.runpytest_subprocess if extra else pytester.runpytest_inprocess
+        result = runner("--claims-shard", "2/3", "-rA", *extra)
         ran[bool(extra)] = sorted(line.split()[-1] for line in result.outlines if line.startswith("PASSED "))
     assert ran[False] == ran[True] and ran[False]
     assert len({nodeid.split("::")[0] for nodeid in ran[False]}) == len(ran[False]) // 2, "whole files"
@@ -123,7 +142,7 @@ def test_a_shard_runs_the_same_tests_with_and_without_xdist(pytester, monkeypatc
 def test_a_bad_shard_is_a_usage_error_naming_the_flag(pytester, monkeypatch, value):
     monkeypatch.setenv("PYTHONPATH", str(ROOT))
     pytester.makepyfile(test_x="def test_x(): pass\n")
-    result = pytester.runpytest_subprocess("-p", "no:benchmark", f"--claims-shard={value}")
+    result = pytester.runpytest_inprocess("-p", "no:benchmark", f"--claims-shard={value}")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*--claims-shard*G/N*"])
 
@@ -154,19 +173,6 @@ def test_a_worker_crash_stays_in_the_arm_and_the_summary_when_xdist_reruns_the_t
     assert control["crashes"] and "crashed while running" in control["crashes"][0]
     for name in ("claims.md", "claims.html"):
         assert "worker crashed 1 time(s)" in (pytester.path / "reports" / name).read_text()
-
-
-def test_a_notice_from_inside_a_test_reaches_the_terminal_past_the_capture(pytester, monkeypatch):
-    monkeypatch.setenv("PYTHONPATH", str(ROOT))
-    pytester.makeini("[pytest]\naddopts = -p no:benchmark -p no:hypothesispytest --claims-device cpu\n"
-                     "claims_title = toy\n")
-    pytester.makepyfile(test_n="from claimcheck import console\n\ndef test_n():\n"
-                               "    console.notice('NOTICE waiting for pid 1')\n    print('CAPTURED')\n")
-    for extra in ([], ["-n", "1"]):
-        result = pytester.runpytest_subprocess(*extra)
-        assert result.ret == 0
-        text = result.stdout.str() + result.stderr.str()
-        assert "NOTICE waiting for pid 1" in text and "CAPTURED" not in text
 
 
 def test_a_process_waiting_on_a_build_lock_says_whom_it_waits_for(tmp_path, monkeypatch):

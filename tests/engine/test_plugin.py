@@ -39,7 +39,7 @@ def test_toy_claim_that_does_not_reproduce(arm, evidence):
 def project(pytester, monkeypatch):
     monkeypatch.setenv("PYTHONPATH", str(ROOT))
     # The toy claims need neither models nor hypothesis: without fixtures.plugin and with --claims-device cpu
-    # nothing imports torch, which keeps the subprocess runs (xdist, shards) cheap.
+    # nothing imports torch, which keeps the runs cheap.
     pytester.makeini("[pytest]\naddopts = --strict-markers -p claimcheck.plugin -p no:benchmark "
                      "-p no:hypothesispytest --claims-device cpu\nxfail_strict = true\n"
                      "claims_id_pattern = ^[0-9]+\\.[0-9]+$\n")
@@ -47,10 +47,10 @@ def project(pytester, monkeypatch):
     return pytester
 
 
-def run(project, *args, subprocess: bool = False):
-    """In-process by default (fast); xdist needs a subprocess."""
-    runner = project.runpytest_subprocess if subprocess else project.runpytest_inprocess
-    return runner("--claims-cache", str(project.path / "cache"), *args)
+def run(project, *args):
+    """In-process (no interpreter start-up); xdist needs a subprocess (a crashed worker below, the rest in
+    test_activation.py)."""
+    return project.runpytest_inprocess("--claims-cache", str(project.path / "cache"), *args)
 
 
 @pytest.mark.parametrize("flag, value, valid", [
@@ -133,17 +133,6 @@ def test_a_selection_writes_a_partial_report_and_keeps_the_complete_one(project)
     assert "PARTIAL RUN" in (project.path / "reports" / "claims-partial.md").read_text()
 
 
-def test_a_crashed_worker_is_a_failed_arm_in_the_report(project):
-    project.makepyfile(test_toy=CLAIMS.replace(
-        '    shift = 1.0 if arm == "claim" else 0.0',
-        '    shift = 1.0 if arm == "claim" else 0.0\n    if arm == "control":\n        import os; os._exit(1)'))
-    result = run(project, "--claims-scale", "smoke", "-n", "1", subprocess=True)
-    result.stdout.fnmatch_lines(["*9.1 control*FAILED (crashed)*"])
-    doc = json.loads((project.path / "reports" / "claims.json").read_text())
-    control = doc["claims"][0]["arms"]["control"][0]
-    assert control["verdict"] == "FAILED (crashed)" and "crashed while running" in control["message"]
-
-
 def test_junit_xml_carries_claim_properties_not_the_payload(project):
     import xml.etree.ElementTree as ET
 
@@ -189,13 +178,19 @@ def test_no_tests_is_exit_code_5(project):
     assert run(project, "-k", "nothing_matches").ret == pytest.ExitCode.NO_TESTS_COLLECTED
 
 
-def test_xdist_gives_the_same_report_as_a_serial_run(project):
-    def verdicts(*args, subprocess=False):
-        run(project, "--claims-scale", "smoke", *args, subprocess=subprocess)
-        doc = json.loads((project.path / "reports" / "claims.json").read_text())
-        return [(c["id"], arm, a["verdict"], a["checks"][0]["p_value"])
-                for c in doc["claims"] for arm, arms in c["arms"].items() for a in arms]
-    assert verdicts() == verdicts("-n", "2", subprocess=True)
+# xdist (a subprocess): its report equals a serial run's in test_activation.py; a crashed worker here.
+
+def test_a_crashed_worker_is_a_failed_arm_in_the_report(project):
+    project.makepyfile(test_toy=CLAIMS.replace(
+        '    shift = 1.0 if arm == "claim" else 0.0',
+        '    shift = 1.0 if arm == "claim" else 0.0\n    if arm == "control":\n        import os; os._exit(1)'))
+    result = project.runpytest_subprocess("--claims-cache", str(project.path / "cache"), "--claims-scale", "smoke",
+                                          "-n", "1")
+    result.stdout.fnmatch_lines(["*9.1 control*FAILED (crashed)*"])
+    doc = json.loads((project.path / "reports" / "claims.json").read_text())
+    control = doc["claims"][0]["arms"]["control"][0]
+    assert control["verdict"] == "FAILED (crashed)" and "crashed while running" in control["message"]
+
 
 
 def _stable(doc: dict) -> list:

@@ -143,44 +143,61 @@ def test_stale_temporary_files_are_removed(tmp_path):
     assert not stale.exists()
 
 
-def _hold_lock(lock_path: str, ready: str, seconds: float) -> None:
+def _wait_for(path: Path, timeout: float = 30.0) -> bool:
+    """Poll until `path` exists (an event between processes); False after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while not path.exists():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.005)
+    return True
+
+
+def _hold_lock(lock_path: str, ready: str, release: str) -> None:
     from filelock import FileLock
 
     with FileLock(lock_path):
         Path(lock_path).with_suffix(".owner").write_text("pid 4242 on test-host since 00:00:00")
         Path(ready).touch()
-        time.sleep(seconds)
+        _wait_for(Path(release))   # held until the waiting process has said whom it waits for
 
 
 def test_a_long_lock_wait_says_whom_it_waits_for(tmp_path, monkeypatch):
     from claimcheck import console
 
     notices = []
-    monkeypatch.setattr(console, "_write", notices.append)   # the notice goes past pytest's capture
+
+    def notice(line: str) -> None:   # the notice goes past pytest's capture; it also releases the holder
+        notices.append(line)
+        (tmp_path / "release").touch()
+    monkeypatch.setattr(console, "_write", notice)
     store = Store(tmp_path)
     lock_path = store.paths(SPEC)[2]
     lock_path.parent.mkdir(parents=True)
     holder = multiprocessing.get_context("fork").Process(
-        target=_hold_lock, args=(str(lock_path), str(tmp_path / "ready"), 1.5))
+        target=_hold_lock, args=(str(lock_path), str(tmp_path / "ready"), str(tmp_path / "release")))
     holder.start()
-    while not (tmp_path / "ready").exists():
-        time.sleep(0.01)
-    monkeypatch.setattr(store_module, "LOCK_NOTICE_S", 0.2)
+    assert _wait_for(tmp_path / "ready")
+    monkeypatch.setattr(store_module, "LOCK_NOTICE_S", 0.05)
     store.get_or_build(SPEC, build_counting([]))
     holder.join()
     assert any("waiting for pid 4242 on test-host" in line for line in notices), notices
 
 
 def _racer(root: Path, me: str, other: str) -> None:
-    """One process of the race: wait for the other, then ask the store for the same key."""
+    """One process of the race: wait for the other, then ask the store for the same key. The one that builds
+    finishes its build only once the other has said that it waits for the lock (or after 30 s)."""
+    from claimcheck import console
+
+    store_module.LOCK_NOTICE_S = 0.0   # a racer that finds the lock held says so at once ...
+    console._write = lambda line: (root / f"waiting-{me}").touch()   # ... which this records
     (root / f"ready-{me}").touch()
-    while not (root / f"ready-{other}").exists():   # start both racers together
-        time.sleep(0.01)
+    _wait_for(root / f"ready-{other}")   # start both racers together
 
     def build():
         with open(root / "builds.log", "a") as log:
             log.write(me + "\n")
-        time.sleep(1.0)                              # a slow build
+        _wait_for(root / f"waiting-{other}")   # a slow build: the other racer arrives during it
         return b"777", {}
     entry = Store(root / "store").get_or_build({"kind": "race"}, build)
     (root / f"result-{me}").write_text(f"{'loaded' if entry.loaded else 'built'} {entry.payload.decode()}")
