@@ -189,13 +189,34 @@ def test_no_tests_is_exit_code_5(project):
     assert run(project, "-k", "nothing_matches").ret == pytest.ExitCode.NO_TESTS_COLLECTED
 
 
+ARM_FIELDS = ("def pytest_claims_arm_fields(item):\n"
+              "    return {'flops': len(item.nodeid), 'verdict': 'not the engine\\'s'}\n")
+
+
 def test_xdist_gives_the_same_report_as_a_serial_run(project):
+    """Verdicts, p-values and the fields a project adds to its arms (counted on the worker)."""
+    project.makeconftest(ARM_FIELDS)
+
     def verdicts(*args, subprocess=False):
         run(project, "--claims-scale", "smoke", *args, subprocess=subprocess)
         doc = json.loads((project.path / "reports" / "claims.json").read_text())
-        return [(c["id"], arm, a["verdict"], a["checks"][0]["p_value"])
+        return [(c["id"], arm, a["verdict"], a["checks"][0]["p_value"], a["flops"])
                 for c in doc["claims"] for arm, arms in c["arms"].items() for a in arms]
     assert verdicts() == verdicts("-n", "2", subprocess=True)
+
+
+def test_a_projects_arm_fields_join_the_arm_and_flops_show_beside_its_time(project):
+    project.makeconftest(ARM_FIELDS)
+    run(project, "--claims-scale", "smoke").assert_outcomes(passed=2, xfailed=1)
+    doc = json.loads((project.path / "reports" / "claims.json").read_text())
+    arm = doc["claims"][0]["arms"]["claim"][0]
+    assert arm["flops"] == len(arm["test"]) and arm["verdict"] == "SUPPORTED"   # the engine's fields stay its own
+    assert f"s, {len(arm['test']) / 1e9:.3g} GFLOP" in (project.path / "reports" / "claims.md").read_text()
+    html = (project.path / "reports" / "claims.html").read_text()
+    assert ">GFLOP</th>" in html and f"s, {len(arm['test']) / 1e9:.3g} GFLOP" in html
+    project.makeconftest("")
+    run(project, "--claims-scale", "smoke").assert_outcomes(passed=2, xfailed=1)
+    assert "GFLOP" not in (project.path / "reports" / "claims.html").read_text()
 
 
 def _stable(doc: dict) -> list:
