@@ -27,6 +27,25 @@ def test_a_matrix_product_and_its_backward_are_counted_and_nested_counters_both_
     assert total() == 3 * MATMUL
 
 
+def test_timed_code_is_not_counted_and_counting_resumes_after_it():
+    """claimcheck.latency.quiet_timing pauses the counter (TorchState.quiet): 4.1's latencies must not include
+    the counter's interception of every operation."""
+    from claimcheck import global_state
+    from claimcheck.latency import quiet_timing
+    from fixtures.torch_state import TorchState
+
+    global_state.register(TorchState())
+    x, w = torch.ones(A, B), torch.ones(B, C)
+    with counting() as total:
+        with quiet_timing():
+            x @ w
+        assert total() == 0
+        x @ w
+    assert total() == MATMUL
+    with quiet_timing():   # outside counting(): nothing to pause
+        x @ w
+
+
 def test_autograd_grad_on_a_leaf_runs_under_the_counter():
     """3.4's derivative checks call torch.autograd.grad on leaf tensors, which FlopCounterMode's module tracker
     (its backward hooks) refuses; the counter leaves it out."""
