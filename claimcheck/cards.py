@@ -128,12 +128,19 @@ def cost_lines(rec: dict) -> list[str]:
     return [text + ".", ""]
 
 
+def flops_text(arm: dict) -> str:
+    """The floating-point operations a project counted in the arm's call (the `flops` field of
+    hookspecs.pytest_claims_arm_fields), in GFLOP; "" when none were counted."""
+    flops = arm.get("flops")
+    return f", {flops / 1e9:.3g} GFLOP" if isinstance(flops, (int, float)) else ""
+
+
 def _arm(arm_name: str, arm: dict) -> list[str]:
     cache = arm.get("cache") or {}
     cache_text = (f", cache: {cache.get('loaded', 0)} loaded, {cache.get('built', 0)} built"
                   if any(cache.values()) else "")
     out = [f"### {arm_name}: {arm['verdict']}", "",
-           f"`{arm['test']}` — {arm['wall_s']:.1f} s{cache_text}; seeds {arm.get('seeds', [])}", ""]
+           f"`{arm['test']}` — {arm['wall_s']:.1f} s{flops_text(arm)}{cache_text}; seeds {arm.get('seeds', [])}", ""]
     message = shown_message(arm)
     if message:
         out += [*_fenced(message), ""]

@@ -34,6 +34,9 @@ class LibraryState(Protocol):
     def set_threads(self, count: int) -> int | None:
         """Set the library's CPU thread count; returns the previous count (None: the library is not loaded)."""
 
+    # Optional: `quiet() -> AbstractContextManager`, what the library suspends while code is timed
+    # (latency.quiet_timing), e.g. a counter that intercepts its operations; see library_quiet.
+
 
 _registered: dict[str, LibraryState] = {}
 
@@ -87,6 +90,17 @@ def limit_cpu_threads() -> None:
     threadpool_limits(limits=CPU_THREADS_PER_PROCESS)  # numpy/scipy BLAS and OpenMP pools
     for state in registered():
         state.set_threads(CPU_THREADS_PER_PROCESS)
+
+
+@contextmanager
+def library_quiet() -> Iterator[None]:
+    """The registered libraries' optional `quiet()` blocks, for a block of timed code."""
+    with ExitStack() as stack:
+        for state in registered():
+            quiet = getattr(state, "quiet", None)
+            if quiet is not None:
+                stack.enter_context(quiet())
+        yield
 
 
 @contextmanager

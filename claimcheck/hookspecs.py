@@ -35,3 +35,13 @@ def pytest_claims_global_state(config) -> LibraryState | None:
     project on a deep-learning framework returns the framework's), as a claimcheck.global_state.LibraryState.
     Registered when claimcheck activates, before its first thread limit; from then on the per-test seeding,
     `@measurement`'s isolated generators, the one-thread CPU limit and latency.quiet_timing cover it too."""
+
+
+@pytest.hookspec
+def pytest_claims_arm_fields(item) -> dict | None:
+    """Fields a project adds to a claim arm's record in claims.json, asked after each of the test's setup and
+    call phases (on the process that ran it, so under xdist on its worker): e.g. what the project measured
+    around the test's call. Every implementation's dict joins the arm's record; a field the engine already
+    writes is kept as the engine wrote it. Values must be JSON data. `flops` (the floating-point operations the
+    call ran, as the project counts them) is shown beside the arm's wall time in the cards and the HTML
+    overview (this project: `--claims-count-flops`, fixtures/flops.py)."""

@@ -19,6 +19,7 @@ from claimcheck.cards import (
     effect_text,
     estimand_text,
     exact_rate_lines,
+    flops_text,
     outcome_text,
     p_text,
     seeds_text,
@@ -58,7 +59,8 @@ def render_html(doc: dict, report_dir: Path) -> str:
     counts = outcome_counts(claims, ALWAYS_COUNTED + (AT_SMOKE_COUNTED if smoke else ()))
     template = _environment().get_template("claims.html.j2")
     return template.render(run=doc["run"], claims=claims, counts=counts, sections=_sections(claims),
-                           green_note=SMOKE_GREEN_NOTE if smoke else "")
+                           green_note=SMOKE_GREEN_NOTE if smoke else "",
+                           counted_flops=any(rec["flops"] is not None for rec in claims))
 
 
 def outcome_class(verdict: str) -> str:
@@ -98,6 +100,8 @@ def _record_view(rec: dict, report_dir: Path) -> dict:
             "section": rec["id"].split(".")[0], "id_key": _id_key(rec["id"]),
             "outcomes": " ".join(sorted({arm["css"] for arm in every})),
             "wall_s": sum(arm.get("wall_s") or 0.0 for arm in every),
+            "flops": (sum(arm.get("flops") or 0 for arm in every)
+                      if any(arm.get("flops") is not None for arm in every) else None),
             "pass_rate": math.prod(rates) if rates else None,
             "claim_rank": _rank(arms.get(Arm.CLAIM, [])), "control_rank": _rank(arms.get(Arm.CONTROL, []))}
 
@@ -129,7 +133,7 @@ def _arm_view(arm: dict, report_dir: Path, anchor: str) -> dict:
     message = shown_message(arm)
     failure = arm.get("failure", "")
     return {**arm, "css": css, "short": short, "sentence": sentence, "checks": checks, "per_seed": per_seed,
-            "figure_data": figures, "anchor": anchor,
+            "figure_data": figures, "anchor": anchor, "flops_text": flops_text(arm),
             "pass_rate": arm.get("pass_rate"), "exact_rates": exact_rate_lines(arm),
             "tables": arm.get("tables", []), "notes": arm.get("notes", []),
             "message": message, "failure": failure if failure.strip() != message.strip() else ""}

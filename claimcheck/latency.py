@@ -17,16 +17,17 @@ from collections.abc import Callable
 
 import numpy as np
 
-from claimcheck.global_state import library_threads
+from claimcheck.global_state import library_quiet, library_threads
 
 
 @contextlib.contextmanager
 def quiet_timing():
     """No garbage collection while timing (pytest's process holds many objects, and a collection pass inside a
-    timed call would be measured as latency), and one thread in the libraries a project registers
-    (claimcheck.global_state: this project's deep-learning framework)."""
+    timed call would be measured as latency), one thread in the libraries a project registers
+    (claimcheck.global_state: this project's deep-learning framework) and what they suspend while timing
+    (their optional `quiet()`: this project's FLOP counter, fixtures/flops.py)."""
     collecting = gc.isenabled()
-    with library_threads(1):
+    with library_threads(1), library_quiet():
         gc.collect()
         gc.disable()
         try:

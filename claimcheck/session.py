@@ -79,6 +79,8 @@ class ClaimSession:
         payload["device"] = self.run.device
         before, now = item.stash.get(_cache_before_key, {}), self.cache_counts()
         payload["cache"] = {k: now[k] - before.get(k, 0) for k in now}
+        for fields in item.config.hook.pytest_claims_arm_fields(item=item):
+            payload.update({k: v for k, v in (fields or {}).items() if k not in payload})
         report.user_properties.append((PAYLOAD_KEY, json.dumps(payload)))
         item.stash[junit_key] = junit_properties(payload, report)
 

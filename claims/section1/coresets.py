@@ -8,7 +8,10 @@ budget (diverse within classes, balanced across them, in the spirit of Mahabadi 
 from __future__ import annotations
 
 import numpy as np
-from scipy.spatial.distance import cdist
+
+from claimcheck.lazy import LazyModule
+
+distance = LazyModule("scipy.spatial.distance")  # scipy.spatial: imported on use, not at collection
 
 
 def _check(x: np.ndarray, k: int) -> np.ndarray:
@@ -74,7 +77,7 @@ def covering_radius(x: np.ndarray, centers: np.ndarray) -> float:
     centers = np.asarray(centers)
     if centers.ndim != 1 or len(centers) == 0:
         raise ValueError("centers must be a non-empty 1-D array of sample indices")
-    return float(cdist(x, x[centers]).min(axis=1).max())            # (n, k) -> nearest -> max
+    return float(distance.cdist(x, x[centers]).min(axis=1).max())   # (n, k) -> nearest -> max
 
 
 def separation_lower_bound(x: np.ndarray, centers: np.ndarray) -> float:
@@ -82,13 +85,13 @@ def separation_lower_bound(x: np.ndarray, centers: np.ndarray) -> float:
     k centers plus the sample farthest from them (k + 1 points, so an optimal solution puts two of them
     in one ball of radius OPT: OPT >= their distance / 2)."""
     x = np.asarray(x, dtype=float)
-    far = int(cdist(x, x[centers]).min(axis=1).argmax())
+    far = int(distance.cdist(x, x[centers]).min(axis=1).argmax())
     points = x[np.append(centers, far)]
-    d = cdist(points, points)
+    d = distance.cdist(points, points)
     return float(d[np.triu_indices(len(points), 1)].min() / 2)
 
 
 def one_nn_accuracy(x_train: np.ndarray, y_train: np.ndarray, x_test: np.ndarray, y_test: np.ndarray) -> float:
     """Test accuracy of the 1-nearest-neighbour classifier (Euclidean) on the given training samples."""
-    nearest = cdist(x_test, x_train).argmin(axis=1)
+    nearest = distance.cdist(x_test, x_train).argmin(axis=1)
     return float((np.asarray(y_train)[nearest] == np.asarray(y_test)).mean())

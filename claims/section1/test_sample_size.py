@@ -4,12 +4,14 @@ from __future__ import annotations
 import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
-from scipy.linalg import null_space
 
 from claimcheck import stats
 from claimcheck.evidence import Arm, Card, claim
+from claimcheck.lazy import LazyModule
 from claimcheck.seeds import derive
 from claims.section1.sample_size import REMEDIES, fit_centred, min_norm, min_norm_dual, ridge
+
+linalg = LazyModule("scipy.linalg")  # on use, not at collection
 
 TOL = 1e-7          # relative; float64 on matrices of condition number up to ~1e6
 LAMBDAS = (1e-1, 1e-3, 1e-5, 1e-7)   # ridge strengths, relative to the largest squared singular value
@@ -58,7 +60,7 @@ def test_pseudo_inverse_is_the_min_norm_interpolant_and_the_limit_of_ridge_when_
         assert np.linalg.matrix_rank(x.T @ x) <= n, "rank(X^T X) > n"
         w = min_norm(x, y)
         assert rel(x @ w, y) <= TOL, "the pseudo-inverse solution does not interpolate"
-        null = null_space(x)                                        # (m, m - n)
+        null = linalg.null_space(x)                                 # (m, m - n)
         assert np.linalg.norm(null.T @ w) <= TOL * np.linalg.norm(w), "X^+ Y has a null-space component"
         other = w + null @ rng.normal(size=(null.shape[1], q))
         assert rel(x @ other, y) <= TOL and np.linalg.norm(other) > np.linalg.norm(w), "not the min-norm one"

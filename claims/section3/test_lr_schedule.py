@@ -3,19 +3,21 @@ from __future__ import annotations
 
 import math
 
-import matplotlib.pyplot as plt
 import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
 from claimcheck import stats
 from claimcheck.evidence import Arm, Card, claim
+from claimcheck.lazy import LazyModule
 from claimcheck.seeds import derive
 from claims.shared.variants import trained_variants
 from fixtures.training import TrainSpec, evaluate
 from fixtures.zoo import DataSpec, Recipe
 from models.mlp import MLPConfig
 from models.proposals import WarmupCosine
+
+plt = LazyModule("matplotlib.pyplot")  # imported when a figure is drawn, not when the test is collected
 
 RATES = (1e-3, 3e-3, 1e-2, 3e-2, 1e-1)   # a short LR range, half-decade steps from Adam's default 1e-3 to 100x
 PEAK = 3e-3          # the peak of the card's original proposal (3x Adam's default), compared at equal rate

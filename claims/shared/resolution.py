@@ -11,7 +11,6 @@ from collections.abc import Callable, Sequence
 import torch
 from torch import nn
 from torch.nn import functional as F
-from torch.utils.flop_counter import FlopCounterMode
 
 from fixtures.training import TrainSpec
 from fixtures.zoo import DataSpec, ModelZoo, Recipe
@@ -70,6 +69,8 @@ def trained_with(zoo: ModelZoo, recipe: Recipe, augment: Augment, seed: int) -> 
 
 def flops(model: nn.Module, shape: Sequence[int]) -> int:
     """Floating-point operations of one forward pass on an input of `shape` (torch's FlopCounterMode)."""
+    from torch.utils.flop_counter import FlopCounterMode  # on use: it imports triton where installed (0.14 s)
+
     counter = FlopCounterMode(display=False)
     with torch.no_grad(), counter:
         model.eval()(torch.zeros(*shape, device=next(model.parameters()).device))

@@ -73,19 +73,21 @@ NOTICE_TEST = ("from claimcheck import console\n\ndef test_n():\n"
 
 
 def _verdicts(doc: dict) -> list[tuple]:
-    return [(c["id"], arm, a["verdict"], a["checks"][0]["p_value"] if a["checks"] else None)
+    return [(c["id"], arm, a["verdict"], a["checks"][0]["p_value"] if a["checks"] else None, a.get("flops"))
             for c in doc["claims"] for arm, arms in c["arms"].items() for a in arms]
 
 
 def test_claim_tests_without_settings_get_their_report_arm_lines_and_notices_also_under_xdist(pytester, monkeypatch):
     """One project, a serial run and an xdist run (`-n 2`, a subprocess: the controller collects nothing): both
-    activate the plugin without any claim settings and write the report, with the same verdicts and p-values;
+    activate the plugin without any claim settings and write the report, with the same verdicts and p-values
+    and the same fields a project adds to its arms (counted on the worker under xdist);
     each claim arm prints a line as it finishes; a notice from inside a test reaches the terminal past the
     capture. A quiet xdist run (-q) prints no arm lines."""
     monkeypatch.setenv("PYTHONPATH", str(ROOT))
     pytester.makeini("[pytest]\naddopts = -p no:benchmark -p no:hypothesispytest --claims-device cpu\n"
                      "xfail_strict = true\n")
     pytester.makepyfile(test_toy=CLAIMS, test_n=NOTICE_TEST)
+    pytester.makeconftest("def pytest_claims_arm_fields(item):\n    return {'flops': len(item.nodeid)}\n")
     reports = {}
     for xdist in (False, True):
         runner = pytester.runpytest_subprocess if xdist else pytester.runpytest_inprocess
@@ -94,6 +96,7 @@ def test_claim_tests_without_settings_get_their_report_arm_lines_and_notices_als
         doc = json.loads((pytester.path / "reports" / "claims.json").read_text())
         assert {rec["id"] for rec in doc["claims"]} == {"9.1", "9.2"}
         reports[xdist] = _verdicts(doc)
+        assert all(isinstance(row[-1], int) and row[-1] > 0 for row in reports[xdist]), "the hook ran"
         for line in ("9.1*claim*SUPPORTED*p=*n=9/15*s*", "9.1*control*not supported (as expected)*"):
             result.stdout.fnmatch_lines([line])   # in either order: two workers may finish them in either
         text = result.stdout.str() + result.stderr.str()

@@ -192,6 +192,24 @@ def test_a_crashed_worker_is_a_failed_arm_in_the_report(project):
     assert control["verdict"] == "FAILED (crashed)" and "crashed while running" in control["message"]
 
 
+ARM_FIELDS = ("def pytest_claims_arm_fields(item):\n"
+              "    return {'flops': len(item.nodeid), 'verdict': 'not the engine\\'s'}\n")
+
+
+
+def test_a_projects_arm_fields_join_the_arm_and_flops_show_beside_its_time(project):
+    project.makeconftest(ARM_FIELDS)
+    run(project, "--claims-scale", "smoke").assert_outcomes(passed=2, xfailed=1)
+    doc = json.loads((project.path / "reports" / "claims.json").read_text())
+    arm = doc["claims"][0]["arms"]["claim"][0]
+    assert arm["flops"] == len(arm["test"]) and arm["verdict"] == "SUPPORTED"   # the engine's fields stay its own
+    assert f"s, {len(arm['test']) / 1e9:.3g} GFLOP" in (project.path / "reports" / "claims.md").read_text()
+    html = (project.path / "reports" / "claims.html").read_text()
+    assert ">GFLOP</th>" in html and f"s, {len(arm['test']) / 1e9:.3g} GFLOP" in html
+    project.makeconftest("")
+    run(project, "--claims-scale", "smoke").assert_outcomes(passed=2, xfailed=1)
+    assert "GFLOP" not in (project.path / "reports" / "claims.html").read_text()
+
 
 def _stable(doc: dict) -> list:
     """A report's content without timings (which differ between any two runs)."""
