@@ -80,7 +80,7 @@ def fixres_view(x: torch.Tensor, size: int) -> torch.Tensor:
 
 
 @functools.lru_cache(maxsize=1)
-def test_views(zoo, data: DataSpec) -> tuple[torch.Tensor, ...]:
+def fixres_test_views(zoo, data: DataSpec) -> tuple[torch.Tensor, ...]:
     """FixRes' test view (fixres_view) of `data`'s test images at each of TEST_SIZES, made once per zoo and data
     set: the rendered images are the same for every seed and arm, and making the views of 2,000 of them took as
     long as evaluating a network on them."""

@@ -22,8 +22,8 @@ from claims.section6.fixres import (
     TRAIN_SIZE,
     TRANSLATE_SMALL,
     fixres_recipe,
+    fixres_test_views,
     sample_views,
-    test_views,
 )
 from claims.shared.model_state import same_state, state_snapshot
 from claims.shared.resolution import flops
@@ -157,7 +157,7 @@ def test_imagenet_resnet50_stays_accurate_across_test_resolutions(arm, evidence,
 def fixres_accuracies(zoo, recipe, seeds: list[int]) -> list[list[float]]:
     """Per seed, the test accuracy of `recipe`'s model at each of TEST_SIZES under FixRes' test protocol (the whole
     64 px image resized to int(K / 0.875), centre crop K)."""
-    views = test_views(zoo, recipe.data)                         # the same images for every seed: made once
+    views = fixres_test_views(zoo, recipe.data)              # the same images for every seed: made once
     out = []
     for seed in seeds:
         trained = zoo.trained(recipe, seed)
