@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import pytest
 import torch
+from torch.nn import functional as F
 
-from claims.section5.conv_members import CNNMembersConfig, MemberCNN, ReferenceCNNConfig
+from claims.section5.conv_members import CNNMembersConfig, MemberCNN, ReferenceCNNConfig, _Windows
 from claims.section5.deficits import MemberWindows, Window, pool_blur, random_shift
 from fixtures.datasets import Split
 from fixtures.training import TrainSpec, train
@@ -26,6 +27,21 @@ def test_each_member_computes_its_own_network_on_its_own_input():
     torch.testing.assert_close(stack(xm[[2, 0]], members=[2, 0]), stack(xm)[[2, 0]])
     with pytest.raises(ValueError, match="expected x"):
         stack(torch.randn(2, 4, 40))
+
+
+@pytest.mark.parametrize("length", [19, 10, 7])
+def test_the_windows_gradient_is_unfolds_bit_for_bit(length):
+    """The stacked convolutions' windows (conv2 and conv3: kernel 3) pass back exactly the gradient that F.pad +
+    unfold's own backward gives."""
+    gen = torch.Generator().manual_seed(length)
+    h = torch.randn(3, 8, length, 5, generator=gen, requires_grad=True)
+    windows = _Windows.apply(h, 3)
+    expected = F.pad(h, (0, 0, 1, 1)).unfold(2, 3, 2)
+    assert torch.equal(windows, expected.reshape(windows.shape))
+    g = torch.randn(windows.shape, generator=gen)
+    (mine,) = torch.autograd.grad(windows, h, g)
+    (theirs,) = torch.autograd.grad(expected, h, g.reshape(expected.shape))
+    assert torch.equal(mine, theirs)
 
 
 def test_training_the_stack_trains_each_member_as_if_alone():

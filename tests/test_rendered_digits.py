@@ -3,8 +3,18 @@ from __future__ import annotations
 
 import pytest
 import torch
+from torch.nn import functional as F
 
-from claims.section6.fixres import FixResCrop, OneCycle, crop_resample, fixres_view, random_resized_crop, view_side
+from claims.section6.fixres import (
+    SUPERSAMPLE,
+    FixResCrop,
+    OneCycle,
+    box_grid,
+    crop_resample,
+    fixres_view,
+    random_resized_crop,
+    view_side,
+)
 from fixtures import datasets
 
 
@@ -58,6 +68,20 @@ def test_the_test_view_is_fixres_resize_and_centre_crop():
     full = torch.ones(2)
     same = crop_resample(ramp, full, full, torch.zeros(2), torch.zeros(2), 64)
     assert torch.allclose(same[..., 1:-1], ramp[..., 1:-1], atol=1e-5)
+
+
+def test_the_box_grid_is_affine_grid_of_the_box():
+    """The crops' sampling grid, computed per axis, equals affine_grid's of the same boxes (the training crops and
+    test views this gives are the ones affine_grid gave), at every training and test size."""
+    gen = torch.Generator().manual_seed(0)
+    for size in (16, 20, 24, 28, 32):
+        big = size * SUPERSAMPLE
+        sx, sy = torch.rand(64, generator=gen) * 0.9 + 0.1, torch.rand(64, generator=gen) * 0.9 + 0.1
+        cx, cy = (torch.rand(64, generator=gen) * 2 - 1) * (1 - sx), (torch.rand(64, generator=gen) * 2 - 1) * (1 - sy)
+        theta = torch.zeros(64, 2, 3)
+        theta[:, 0, 0], theta[:, 0, 2], theta[:, 1, 1], theta[:, 1, 2] = sx, cx, sy, cy
+        expected = F.affine_grid(theta, [64, 1, big, big], align_corners=False)
+        assert torch.equal(box_grid(sx, sy, cx, cy, big), expected)
 
 
 def test_crops_are_reproducible_and_stay_in_range():

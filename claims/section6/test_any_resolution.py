@@ -22,7 +22,7 @@ from claims.section6.fixres import (
     TRAIN_SIZE,
     TRANSLATE_SMALL,
     fixres_recipe,
-    fixres_view,
+    fixres_test_views,
     sample_views,
 )
 from claims.shared.model_state import same_state, state_snapshot
@@ -157,11 +157,11 @@ def test_imagenet_resnet50_stays_accurate_across_test_resolutions(arm, evidence,
 def fixres_accuracies(zoo, recipe, seeds: list[int]) -> list[list[float]]:
     """Per seed, the test accuracy of `recipe`'s model at each of TEST_SIZES under FixRes' test protocol (the whole
     64 px image resized to int(K / 0.875), centre crop K)."""
+    views = fixres_test_views(zoo, recipe.data)              # the same images for every seed: made once
     out = []
     for seed in seeds:
         trained = zoo.trained(recipe, seed)
-        x, y = trained.data.x_test, trained.data.y_test
-        out.append([evaluate(trained.model, fixres_view(x, k), y)[1] for k in TEST_SIZES])
+        out.append([evaluate(trained.model, view, trained.data.y_test)[1] for view in views])
     return out
 
 
