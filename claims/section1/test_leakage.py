@@ -31,7 +31,8 @@ CARD = Card(
            "labels is different: selecting features on all data before cross-validating (ESL 7.10.2) "
            "turns a chance-level problem into a cross-validated accuracy far above the truth.",
     method=f"Each seed is one simulated data set; every check is decided on sequential seeds (at least "
-           f"{families.LEAKAGE_SIMULATIONS.floor} data sets at the first look), alpha {ALPHA}. (a) The exercise "
+           f"{families.LEAKAGE_SIMULATIONS.floor} data sets at the first look"
+           f" at standard, 3/5 of that at smoke), alpha {ALPHA}. (a) The exercise "
            f"as written (1,000 x 2 uniform features, 5 random classes, a 67/33 split): test accuracy of OLS "
            f"(one-hot regression + argmax), SVM (RBF) and XGBoost with the leaky and with the fixed scaler; "
            f"the median seed's accuracy equivalent to chance (sign TOST over seeds, margin +/-{CHANCE_MARGIN:g}) "
