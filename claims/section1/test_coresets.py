@@ -38,6 +38,7 @@ RADIUS_SLACK = 1e-9  # float rounding in the 2-approximation bound
 
 CARD = Card(
     id="1.6",
+    budget_s=15,
     title="A k-center core-set beats a random subset of the same size",
     question="Suppose a model may be learned from only k << n samples. How can the k samples be chosen "
              "without the trivial solution of sampling them at random?",

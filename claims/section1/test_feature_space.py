@@ -24,6 +24,7 @@ plt = LazyModule("matplotlib.pyplot")  # imported when a figure is drawn, not wh
 
 CARD_2D = Card(
     id="1.3",
+    budget_s=1,
     title="The m = 2 feature space with its overall mean and class means",
     question="Generate random n x m data with m = 2 and show the feature space, highlighting the overall mean "
              "sample and the mean sample of each class.",
@@ -36,6 +37,7 @@ CARD_2D = Card(
 )
 CARD_HIGH = Card(
     id="1.4",
+    budget_s=1,
     title="For m > 4, show the feature space through a PCA projection (and parallel coordinates)",
     question="Do the same as 1.3 with m > 4. How can the feature space be shown when m is arbitrarily large?",
     answer="Project it: PCA onto the first two principal components (a linear map, so class means project "

@@ -20,6 +20,7 @@ ESL = dict(n=50, features=5000, selected=100, folds=5)
 
 CARD = Card(
     id="1.1",
+    budget_s=30,
     title="Data leakage inflates measured accuracy",
     question="The exercise code standardizes X with the mean and std of the whole data set, then splits "
              "it. What is the theoretical problem, how is it fixed, and how does an OLS / SVM / XGBoost "

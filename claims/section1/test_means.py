@@ -12,6 +12,7 @@ from claims.shared.feature_space import class_means, farthest_per_class, sample_
 
 CARD = Card(
     id="1.2",
+    budget_s=1,
     title="Sample mean, class means and farthest samples match their formal definitions",
     question="Generate random n x m data (m = 2) for k classes; compute (i) the mean sample, (ii) the mean "
              "sample of each class, (iii) for each class the sample farthest from the class mean; express "

@@ -22,6 +22,7 @@ MIN_R2 = 0.5        # pilot (20 seeds): held-out R^2 0.85 / 0.85 / 0.88 (min 0.6
 
 CARD = Card(
     id="1.5",
+    budget_s=1,
     title="When m > n, ridge, the pseudo-inverse and PCA + OLS replace the singular normal equations",
     question="The analytic solution of linear regression, (X^T X)^-1 X^T Y, fails when the training data have "
              "more features (m) than samples (n): the sample size problem. How can it be solved without "

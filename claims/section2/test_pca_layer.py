@@ -20,6 +20,7 @@ decomposition = LazyModule("sklearn.decomposition")
 
 CARD = Card(
     id="2.2",
+    budget_s=5,
     title="PCA is a linear layer x W^T + b",
     question="Linear projections (PCA, linear regression) and a one-layer network both compute x W^T + b. "
              "How can a linear model be written as a network layer? Do it for PCA; note how the "

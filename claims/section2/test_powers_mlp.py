@@ -12,6 +12,7 @@ from models.powers_mlp import MAX_WIDTH, expected_parameters, powers_mlp
 
 CARD = Card(
     id="2.1",
+    budget_s=1,
     title="powers_mlp(n, k) builds n layers of k, k^2, ..., k^n neurons",
     question="Given two integers n and k, create an MLP with n layers in which the i-th layer "
              "(i in {1, ..., n}) has k^i neurons.",

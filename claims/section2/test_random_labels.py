@@ -34,6 +34,7 @@ LABEL_NOISE = SeedFamily(
 
 CARD = Card(
     id="2.3",
+    budget_s=45,
     title="Over-parameterized networks fit random labels",
     question="Design an experiment showing that over-parameterized models can classify data with random "
              "labels. Is this a positive or a negative property of these models?",

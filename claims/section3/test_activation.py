@@ -16,6 +16,7 @@ from models.proposals import ActivationMLPConfig, Swish
 
 CARD = Card(
     id="3.4",
+    budget_s=7,
     title="Swish, x sigmoid(beta x): exact properties, and not worse than ReLU on MNIST-1D",
     question="Propose an activation function.",
     answer="Swish (Ramachandran et al. 2018): f(x) = x sigmoid(beta x), f'(x) = s + beta x s (1 - s) with "

@@ -15,6 +15,7 @@ plt = LazyModule("matplotlib.pyplot")  # imported when a figure is drawn, not wh
 
 CARD = Card(
     id="3.1",
+    budget_s=1,
     title="Explicit computational graphs give the hand-derived gradients",
     question="Formulate the computational graphs of y = 2(a - b) + c, y = x^T w + b and "
              "y = ((x - mu) / sigma) * gamma + delta.",

@@ -20,6 +20,7 @@ from models.proposals import ConfidencePenalizedCE
 
 CARD = Card(
     id="3.5",
+    budget_s=25,
     title="Cross-entropy + a confidence penalty is as accurate as cross-entropy and less over-confident",
     question="Propose a custom loss function: a variation of an existing one (e.g. adding a penalty term) or a "
              "combination of primitive mathematical operators.",

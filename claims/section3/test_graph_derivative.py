@@ -10,6 +10,7 @@ from claimcheck.evidence import Arm, Card, claim
 
 CARD = Card(
     id="3.2",
+    budget_s=1,
     title="dg/db = 444 + 300b on the course's graph",
     question="From the computational graph of the exercise, what is the partial derivative dg/db "
              "(how changes in b affect g)?",

@@ -54,6 +54,7 @@ NEAREST_REASON = (
 
 CARD = Card(
     id="3.6",
+    budget_s=45,
     title="A regressor on encoded configurations predicts learning rates and initializations never tried better "
           "than the mean, not better than the nearest tried configuration",
     question="Design a technique to explore an n-dimensional hyper-parameter space (e.g. grid search) with at least "

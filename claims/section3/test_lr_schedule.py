@@ -44,6 +44,7 @@ BEATS_REASON = (
     "+0.7 to +1.5 pp (dz 0.6-0.9), still 0.7-0.8 pp below the best constant rate")
 CARD = Card(
     id="3.3",
+    budget_s=15,
     title="Warm-up + cosine decay trains as well as the best constant rate of a short range, but does not beat "
           "a constant rate at its own peak",
     question="Propose a learning-rate scheduler.",

@@ -19,6 +19,7 @@ EARLY_LAYERS = 1            # the control joins the input with the first layer(s
 
 CARD = Card(
     id="4.3",
+    budget_s=3,
     title="A linear classifier on all layers concatenated is as good as on the best layer",
     question="Combine the internal representations of different layers, X = union of X_i, and feed the "
              "combination to a simple classifier.",

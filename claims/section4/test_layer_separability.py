@@ -26,6 +26,7 @@ MIN_FIT = 0.5           # trained well: training accuracy more than 0.5 above ch
 
 CARD = Card(
     id="4.4",
+    budget_s=15,
     title="Linear separability rises over the first layers, then plateaus in a low-rank tunnel",
     question="For some neural network, design an experiment that shows the separability provided by the "
              "internal representations of the different layers.",

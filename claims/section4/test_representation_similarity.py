@@ -55,6 +55,7 @@ def pair_mlp_recipe(profile: ScaleProfile) -> Recipe:
 
 CARD = Card(
     id="4.2",
+    budget_s=15,
     title="Linear CKA measures representation similarity and matches layers across networks",
     question="A layer's transformation of the data is its internal representation. How can we measure "
              "the similarity between the representations of two layers of the same network, and of two "

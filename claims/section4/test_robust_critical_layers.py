@@ -25,6 +25,7 @@ DESIGN_RATE = 0.9         # pilot: 5/5 seeds under one base, 4/5 under another (
 
 CARD = Card(
     id="4.5",
+    budget_s=40,
     title="Residual nets have robust and critical layers; re-initializing a layer reveals which",
     question="Zhang et al. call a layer robust when resetting its weights to their initial values after "
              "training barely hurts the model, and critical when it does. Design a simple experiment and "

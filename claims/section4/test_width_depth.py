@@ -70,6 +70,7 @@ LATENCY_JSON_ENV = "DL_CLAIMS_LATENCY_JSON"   # names another file (relative to 
 
 CARD = Card(
     id="4.1",
+    budget_s=25,
     title="Deeper-narrower nets have fewer parameters and bytes, but not proportionally lower latency",
     question="Take n neurons in each of two hidden layers, e.g. {2048, 2048}, and spread the same neurons "
              "over k layers: {1024 x 4}, {512 x 8}. Which model is more efficient in latency (forward "

@@ -24,6 +24,7 @@ MIN_BN_ADVANTAGE = 0.0   # "beats": any advantage; pilot BN-only 65-81%, random 
 
 CARD = Card(
     id="5.3",
+    budget_s=45,
     title="Training only BatchNorm's scale and shift gives far-above-chance accuracy",
     question="Studies showed that one can learn only the parameters of the Batch Normalization layers. "
              "Design a training run that shows whether a model trained this way reaches non-trivial "

@@ -74,6 +74,7 @@ XFAIL_LATE = ("shifts only from epoch 20 on are not ~ never: 90.3 % against 88.5
 
 CARD = Card(
     id="5.2",
+    budget_s=280,
     title="Critical periods: an early deficit does lasting harm, the same deficit later does not",
     question="Critical periods are a phenomenon of the effectiveness of regularization over training: "
              "earlier work finds it in the first epochs. For some network, design an experiment that "

@@ -23,6 +23,7 @@ JENSEN_TOL = 1e-6     # float64 log of float32 softmax
 
 CARD = Card(
     id="5.1",
+    budget_s=7,
     title="An ensemble of independently trained MLPs beats its average member in NLL and accuracy",
     question="Build a simple neural network and regularize it with an ensemble. Define the ensemble "
              "strategy formally.",

@@ -48,6 +48,7 @@ NOT_ASSERTED_NI = "a 3-point non-inferiority margin held under one seed base and
 MAX_FLOPS_FRACTION = 0.5        # (16 / 24)^2 = 0.44 for a fully convolutional trunk; the head adds a little
 CARD = Card(
     id="6.2",
+    budget_s=320,
     title="Global average pooling lets the same θ classify any input resolution",
     question="Let F(·^{224x224}, θ) be a CNN trained on 224 x 224 images. Propose a solution that uses θ "
              "without any change to predict samples of arbitrary resolution W x H. Which component of the "

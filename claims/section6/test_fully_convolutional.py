@@ -21,6 +21,7 @@ CHANCE = 0.1
 MIN_ABOVE_CHANCE = 0.5  # accuracy > 60%; pilots (11 seeds) 4 px: 0.68-0.89, 6 px 0.91-0.95, 8 px 0.90-0.96
 CARD = Card(
     id="6.4",
+    budget_s=10,
     title="A network of convolutions, padding and a reshape classifies images at several resolutions",
     question="Build a convolutional network that classifies images using only convolutional layers, padding and "
              "(optionally) reshape/flatten: no fully connected layer.",

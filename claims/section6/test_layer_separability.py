@@ -23,6 +23,7 @@ EARLY, DEEP = ("input", "stem"), ("block 2", "pooled")
 MIN_GAIN = 0.05
 CARD = Card(
     id="6.1",
+    budget_s=25,
     title="Deeper CNN layers separate the classes better in a 2-D projection",
     question="Pick a convolutional network, choose n layers and extract their features; project each layer's "
              "features to two dimensions (e.g. PCA) and analyse whether some layer separates the data better.",

@@ -53,6 +53,7 @@ MIN_NONCONVEX_GAP = 0.1   # pilot at the target loss: non-convex fraction plain 
 MIN_CURVATURE_SHRINK = float(np.log(1.5))
 CARD = Card(
     id="6.5",
+    budget_s=120,
     title="Filter-normalized loss landscapes: trained minima, scale invariance, and a deep plain net more "
           "non-convex than its residual twin at the same training loss",
     question="Use the loss-landscape technique to visualize the parameter space of a trained network "

@@ -54,6 +54,7 @@ STATIC_REASON = (
     "0.12 points more accurate than the fitted one")
 CARD = Card(
     id="6.3",
+    budget_s=20,
     title="A per-image resolution predictor keeps accuracy at a lower mean cost, but does not beat the best static "
           "mix of resolutions at that cost by more than 3 points",
     question="Following 6.2, propose a model P(x) that predicts the best resolution, among pre-defined ones, for the "

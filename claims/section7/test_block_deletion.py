@@ -21,6 +21,7 @@ MIN_CRITICAL = 0.2      # pilot: the first residual block costs 66-79 pp: "any b
 
 CARD = Card(
     id="7.5",
+    budget_s=9,
     title="Most residual blocks can be deleted at test time; plain layers cannot",
     question="In a residual net y_i = f_i(y_{i-1}, θ_i) + y_{i-1}; zeroing θ_i at test time leaves y_i = y_{i-1}. "
              "Design an experiment that finds which residual layers do not affect the network's predictive "

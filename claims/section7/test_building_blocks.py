@@ -12,6 +12,7 @@ from models.mlp import parameter_count
 
 CARD = Card(
     id="7.1",
+    budget_s=1,
     title="A seven-component building block repeated n times builds a network",
     question="Propose a building block with at least 6 components, then build a network by repeating it n times.",
     answer="Block = conv3x3 - BN - ReLU - conv3x3 - BN - ReLU - Dropout2d (7 components, shape-preserving, "

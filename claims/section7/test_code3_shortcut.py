@@ -11,6 +11,7 @@ from models.course_code3 import Code3Config
 
 CARD = Card(
     id="7.3",
+    budget_s=1,
     title="Código 3's residual sum fails on shapes; matching widths or projecting the shortcut fixes it",
     question="The architecture of Código 3 has a mismatch: the point-wise sum of the input (shortcut) and the "
              "output of the residual layers do not correspond. What should change for it to work?",

@@ -35,6 +35,7 @@ TWINS = ("plain", "residual", "concat")
 
 CARD = Card(
     id="7.4",
+    budget_s=40,
     title="Concatenating all hidden layers into the output layer trains deep MLPs better than a plain stack, "
           "as well as a residual sum",
     question="Residual nets fight vanishing gradients because the gradient reaches both f(x) and x. Propose an "

@@ -29,6 +29,7 @@ FIT_ABOVE_CHANCE = 0.1  # pilot: plain 16 reaches 28-32% training accuracy at sm
 
 CARD = Card(
     id="7.2",
+    budget_s=45,
     title="Skip connections between blocks stop deeper nets from training worse",
     question="Do the same as in 7.1, but insert skip connections between the building blocks.",
     answer="Each block is wrapped as y = x + block(x) (models/blocks.py, skip=True): an identity shortcut "
