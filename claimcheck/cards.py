@@ -121,7 +121,8 @@ def cost_lines(rec: dict) -> list[str]:
     spent = sum(arm.get("wall_s") or 0.0 for arm in arms)
     built = sum((arm.get("cache") or {}).get("built", 0) for arm in arms)
     loaded = sum((arm.get("cache") or {}).get("loaded", 0) for arm in arms)
-    text = f"**Cost.** {spent:.1f} s in this run ({built} cache entries built, {loaded} loaded)"
+    entries = "cache entry" if built == 1 else "cache entries"
+    text = f"**Cost.** {spent:.1f} s in this run ({built} {entries} built, {loaded} loaded)"
     if rec.get("budget_s"):
         text += (f"; budget {rec['budget_s']:g} s cold, serial, at standard scale on a 2-core machine of CI's "
                  "kind (shared models charged to the first claim that builds them)")
