@@ -409,13 +409,14 @@ def test_weak_effect_that_must_not_reproduce(arm, evidence):
 '''
 
 
-def test_at_smoke_an_undecided_check_is_a_reported_skip_and_a_wrong_verdict_still_fails(project):
+def test_at_smoke_an_undecided_check_is_a_reported_skip_and_a_wrong_verdict_still_fails(project, monkeypatch):
     """Smoke is for iterating: a claim arm whose check runs out of seeds is skipped with the check and the seeds it
     would need, and shown as INCONCLUSIVE at smoke everywhere (progress line, summary, claims.*, junit); a refuted
     check beside it fails its arm; a strict xfail arm that is undecided is a skip too, not an XPASS."""
     import xml.etree.ElementTree as ET
 
     project.makepyfile(test_undecided=UNDECIDED)
+    monkeypatch.setenv("COLUMNS", "120")   # the summary fills the terminal's width: fix it (a CI log's 120)
     result = run(project, "--claims-scale", "smoke", "-rs", "--junitxml", str(project.path / "junit.xml"))
     result.assert_outcomes(passed=3, failed=1, skipped=2, xfailed=1)
     reason = "inconclusive at smoke: 'weak effect' undecided at 15 of 15 seeds, would need ~* seeds; run at " \
