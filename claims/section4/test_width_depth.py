@@ -54,12 +54,17 @@ REFERENCE = "2048x2"        # the exercise's {2048, 2048}: every ratio is to it
 # quiet / beside two busy loops and colleagues' test suites, load 4-6): batch 1 1.12/1.06, 1.25/1.13, 1.76/1.43,
 # 3.8/2.8, 11/7.8 for 4, 8, 16, 32, 64 layers; batch 256 0.99-1.0/0.93, 1.0-1.07/0.92, 0.98-1.18/1.06,
 # 0.83-1.29/0.83, 1.2-1.98/1.04. Each minimum sits between the two batches' quiet values.
-MIN_FACTOR = {16: 1.35, 32: 2.0, 64: 4.0}
+# 16 layers (minimum 1.35 then) is measured, not asserted: on another processor of our kind (Intel family 6 model
+# 167, 2026-12-06) its control was SUPPORTED, 1.38-fold at batch 256 (21 of 25 blocks above 1.35), against 2.1-2.2 at
+# batch 1: there 256-wide products are less efficient than 2048-wide ones at any batch (quiet, 5-6 blocks: 1.30-1.39
+# at 256, 1.36-1.41 at 512, 1.13-1.30 at 1,024, 1.12-1.16 at 2,048), so no minimum holds on both processors for
+# both arms. 32 and 64 layers keep their margins there (batch 1: 4.8 and 14-fold; batch 256: 1.45-1.61, 2.53-2.79).
+MIN_FACTOR = {32: 2.0, 64: 4.0}
 # The exercise's own splits, {1024 x 4} and {512 x 8}, are measured and shown, not asserted: their excess over the
 # parameter ratio (1.12 and 1.25 quiet) shrank to 1.00-1.07 and 1.13 at load 5-10 on this 2-core machine (clean-clone
 # runs beside other pilots ended INCONCLUSIVE at 25 blocks, e.g. 1.07-fold against 1.06, sd 0.060), so whether they
 # reach any fixed factor depends on the machine and its load: their latency follows the parameter count within that.
-MEASURED_ONLY = (4, 8)
+MEASURED_ONLY = (4, 8, 16)
 ROUNDS = {1: 12, 256: 4}    # paired rounds per timing block (~20 ms at batch 1, ~0.1 s at batch 256)
 WARMUP = {1: 2, 256: 1}     # rounds run and dropped before each block
 TABLE_BLOCKS = 6            # blocks of the claim arm's batch-256 comparison (reported and rank-correlated only)
@@ -82,12 +87,15 @@ CARD = Card(
            "bytes per float32 parameter plus a few hundred bytes per tensor). Latency is the measure that "
            "disagrees (Dehghani et al.'s efficiency misnomer): at batch 1 every split runs slower than its parameter "
            "count says by a factor that grows with depth, because each layer adds a fixed cost: asserted at least "
-           f"{MIN_FACTOR[16]:g}, {MIN_FACTOR[32]:g} and {MIN_FACTOR[64]:g} for 16, 32 and 64 layers. For the "
+           f"{MIN_FACTOR[32]:g} and {MIN_FACTOR[64]:g} for 32 and 64 layers. For the "
            "exercise's own splits, {1024 x 4} and {512 x 8}, the excess is small (1.12 and 1.25 on a quiet 2-core "
            "machine, 1.00-1.13 under load): their latency falls nearly as their parameter count does, which the "
            "table shows and no check asserts. At batch 256, "
            "where the matrix products amortize that cost, the same factors are not reached and latency falls in the "
-           "order of the parameter count. The deeper model is cheaper to store, not proportionally faster to run; "
+           "order of the parameter count. 16 layers sit in between, shown and not asserted: 1.8-2.2-fold at batch 1, "
+           "but 256-wide products can themselves be less efficient than 2048-wide ones (1.3-1.4-fold at batch 256 "
+           "on one processor of our kind, 1.0-1.2 on another). The deeper model is cheaper to store, not "
+           "proportionally faster to run; "
            "which split is fastest depends on the batch size and the machine (the tables give this run's ratios "
            "and, when the latency pass ran, pytest-benchmark's).",
     method=f"MLPs 784 -> widths -> 10 with 4,096 hidden neurons in k = {', '.join(map(str, LAYERS))} layers. "
