@@ -152,7 +152,7 @@ def _arm(arm_name: str, arm: dict) -> list[str]:
                 "verdict (pytest counts the crash as a failure):", "", *_fenced("\n".join(arm["crashes"])), ""]
     if arm.get("pass_rate") is not None:
         out += [f"Estimated chance that this arm passes again under another seed base: {arm['pass_rate']:.3f}.", ""]
-    exact = exact_rate_lines(arm)
+    exact = exact_rate_lines(arm) + floor_lines(arm)
     out += exact + ([""] if exact else [])
     if arm.get("checks"):
         out += ["| check | estimand | test | effect | p (level) | seeds | outcome | expected |",
@@ -204,6 +204,13 @@ def exact_rate_lines(arm: dict) -> list[str]:
             f"of passing again is at least 1 minus its sign test's exact size on these looks, "
             f"{c['pass_rate']:.4f}, not a replay of the observed seeds."
             for c in arm.get("checks", []) if c.get("null_by_construction") and c.get("pass_rate") is not None]
+
+
+def floor_lines(arm: dict) -> list[str]:
+    """One sentence per seed family whose floor raised the first look of the arm's checks, with its reason."""
+    return [f"Seed family \u201c{name}\u201d: the first look has at least {f['floor']} seeds"
+            + (f" ({f['why']})" if f.get("why") else "") + "."
+            for name, f in sorted(arm.get("family_floors", {}).items())]
 
 
 def p_text(c: dict) -> str:

@@ -161,6 +161,7 @@ class Evidence:
         self._pending_dir = None if figures_dir is None else Path(figures_dir).parent / PENDING_FIGURES
         self._figure_cache = figure_cache  # (figure id, render) -> PNG bytes, rendered once per code version
         self.families: dict[str, list[int]] = {}  # seed family -> seeds used by this arm
+        self.family_floors: dict[str, dict] = {}  # seed family -> its floor at this scale and why (cards show it)
         self._failures: list[AssertionError] | None = None  # a list while run_test runs the test body
         self._undecided: list[str] = []   # checks INCONCLUSIVE at smoke, as the skip reason names them
         self._test_code: types.CodeType | None = None
@@ -217,7 +218,10 @@ class Evidence:
         for the seeds it is given. The seeds come from `family` (default: the claim's own, named by its
         id); the family's floor, scaled to the profile (ScaleProfile.seed_floor), raises the first look."""
         family = family or SeedFamily(self.card.id)
-        schedule = sequential.Schedule.for_run(self.run.seeds, self.profile.seed_floor(family.floor))
+        floor = self.profile.seed_floor(family.floor)
+        if family.floor:
+            self.family_floors[family.name] = {"floor": floor, "why": family.why}
+        schedule = sequential.Schedule.for_run(self.run.seeds, floor)
         return PerSeed(values_for, family, self.run.seed_base, schedule)
 
     def check_over_seeds(self, per_seed: PerSeed, test: Callable[[dict[str, list]], StatResult], *,
@@ -343,6 +347,7 @@ class Evidence:
     def to_json(self) -> dict:
         seeds = max(self.families.values(), key=len) if self.families else []
         return jsonable({"claim_id": self.card.id, "arm": self.arm, "seeds": seeds, "families": self.families,
+                          "family_floors": self.family_floors,
                           "checks": self.checks, "figures": self.figures, "tables": self.tables,
                           "notes": self.notes, "measurements": self.measurements})
 

@@ -19,6 +19,7 @@ from claimcheck.cards import (
     effect_text,
     estimand_text,
     exact_rate_lines,
+    floor_lines,
     flops_text,
     outcome_text,
     p_text,
@@ -134,6 +135,6 @@ def _arm_view(arm: dict, report_dir: Path, anchor: str) -> dict:
     failure = arm.get("failure", "")
     return {**arm, "css": css, "short": short, "sentence": sentence, "checks": checks, "per_seed": per_seed,
             "figure_data": figures, "anchor": anchor, "flops_text": flops_text(arm),
-            "pass_rate": arm.get("pass_rate"), "exact_rates": exact_rate_lines(arm),
+            "pass_rate": arm.get("pass_rate"), "meta_lines": exact_rate_lines(arm) + floor_lines(arm),
             "tables": arm.get("tables", []), "notes": arm.get("notes", []),
             "message": message, "failure": failure if failure.strip() != message.strip() else ""}

@@ -14,8 +14,6 @@ from models.residual import ResMLPConfig
 
 WIDTH = 64
 DEEP = 16      # pilot, 10 epochs: plain training loss 0.56-0.82 (74-85% train acc), residual 0.008-0.019
-MID = 6        # pilot: plain 0.04-0.06, below the 2-block net's 0.10: no degradation yet
-SHALLOW = 2    # pilot: plain 0.097-0.099
 EPOCHS = 10    # pilot: the gap is clear at 10 (3 seeds); 20 epochs cost twice as much for the same verdict
 
 

@@ -232,3 +232,13 @@ def test_a_family_floor_is_scaled_to_the_profile_where_the_schedule_is_built(sca
     per_seed = ev.per_seed(lambda seeds: {"x": [1.0] * len(seeds)}, family=SeedFamily("f", floor=40))
     assert per_seed.schedule.looks[0] == first_look
     assert per_seed.schedule.looks[-1] == max(first_look, 5 * PROFILES[scale].seeds)
+
+
+def test_a_family_floor_and_its_reason_reach_the_arms_record_and_its_card():
+    from claimcheck.cards import floor_lines
+    ev = smoke_evidence(scale="smoke")
+    ev.per_seed(lambda seeds: {"x": [1.0] * len(seeds)}, family=SeedFamily("f", floor=40, why="a pilot's sd"))
+    ev.per_seed(lambda seeds: {"x": [1.0] * len(seeds)}, family=SeedFamily("no floor"))
+    record = ev.to_json()
+    assert record["family_floors"] == {"f": {"floor": 24, "why": "a pilot's sd"}}
+    assert floor_lines(record) == ["Seed family \u201cf\u201d: the first look has at least 24 seeds (a pilot's sd)."]
