@@ -152,8 +152,8 @@ def _arm(arm_name: str, arm: dict) -> list[str]:
                 "verdict (pytest counts the crash as a failure):", "", *_fenced("\n".join(arm["crashes"])), ""]
     if arm.get("pass_rate") is not None:
         out += [f"Estimated chance that this arm passes again under another seed base: {arm['pass_rate']:.3f}.", ""]
-    exact = exact_rate_lines(arm) + floor_lines(arm)
-    out += exact + ([""] if exact else [])
+    meta = exact_rate_lines(arm) + floor_lines(arm)
+    out += meta + ([""] if meta else [])
     if arm.get("checks"):
         out += ["| check | estimand | test | effect | p (level) | seeds | outcome | expected |",
                 "|---|---|---|---|---|---|---|---|"]
